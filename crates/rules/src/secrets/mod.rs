@@ -1,0 +1,420 @@
+//! Hardcoded-credential detection.
+//!
+//! Secret rules are data (`rules/secrets/*.toml`, see `docs/rules.md`, "Secret rules"). They are
+//! loaded once into an immutable [`SecretRuleSet`]: every rule's regex is compiled once, and one
+//! Aho-Corasick automaton over all keywords (ASCII case-insensitive) decides which rules run on a
+//! file at all. Two kinds of rules exist:
+//!
+//! - **provider rules**: a regex over the file's bytes whose capture group is the secret, plus
+//!   optional entropy, structural validator (`github-crc32`, `npm-crc32`, `jwt`, `base64`),
+//!   allowlist and placeholder filter;
+//! - **generic rules** (`generic = true`): the regex applies to the normalised *key* of the
+//!   key/value pairs that [`generic`] extracts from any text format; the value is the secret and
+//!   must pass the false-positive filters (placeholders, code, hashes, paths, low entropy...).
+//!
+//! Findings carry the secret's byte range, a redacted form (at most 4 characters of the secret)
+//! and a fingerprint (SHA-256 of rule id and secret); the secret itself is never stored.
+//!
+//! Rule-file fields beyond the documented schema: `generic` (bool), `placeholder-filter` (bool:
+//! drop secrets that look like placeholders or references), `allow` (regexes: drop secrets that
+//! match one).
+
+mod generic;
+mod model;
+mod redact;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+pub use generic::is_test_path;
+pub use model::{SecretRule, SecretRuleError, CONFIDENCES, DEFAULT_FIX, SEVERITIES};
+pub use redact::{fingerprint, redact};
+pub use validate::shannon_entropy;
+
+use generic::{Pair, PairFinder};
+use model::Matcher;
+
+/// Options of one scan.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    /// Run a rule only when one of its keywords occurs in the file (default true). Turning it
+    /// off gives the same findings, more slowly.
+    pub prefilter: bool,
+    /// Run the generic key/value rules (default true).
+    pub generic: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            prefilter: true,
+            generic: true,
+        }
+    }
+}
+
+/// One secret found in a file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SecretMatch {
+    /// Byte offset of the secret's first byte.
+    pub start: usize,
+    /// Byte offset just past the secret.
+    pub end: usize,
+    /// Index of the rule in [`SecretRuleSet::rules`].
+    pub rule: usize,
+    /// `abcd…(N chars)`: never more than 4 characters of the secret, none if it is short.
+    pub redacted: String,
+    /// Hex SHA-256 of the rule id, a NUL byte and the secret.
+    pub fingerprint: String,
+    /// The rule's confidence, lowered to `low` for generic findings in test paths.
+    pub confidence: String,
+}
+
+/// Compiled secret rules, shared immutably by all scanning threads.
+#[derive(Debug)]
+pub struct SecretRuleSet {
+    rules: Vec<SecretRule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern, the rules it enables.
+    keyword_rules: Vec<Vec<usize>>,
+    pairs: PairFinder,
+}
+
+/// Lock files and minified assets: skipped by default, as their content is generated.
+pub fn skipped_by_default(path: &str) -> bool {
+    const LOCK_FILES: &[&str] = &[
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "cargo.lock",
+        "pipfile.lock",
+        "composer.lock",
+        "go.sum",
+        "gemfile.lock",
+        "bun.lockb",
+        "uv.lock",
+        "pdm.lock",
+        "packages.lock.json",
+        "flake.lock",
+        "mix.lock",
+        "podfile.lock",
+        "pubspec.lock",
+        "gradle.lockfile",
+    ];
+    let normalized = path.replace('\\', "/");
+    let name = normalized
+        .rsplit('/')
+        .next()
+        .unwrap_or(&normalized)
+        .to_ascii_lowercase();
+    LOCK_FILES.contains(&name.as_str())
+        || name.ends_with(".min.js")
+        || name.ends_with(".min.css")
+        || name.ends_with(".min.mjs")
+        || name.ends_with(".map")
+}
+
+/// Documentation example values that are never reported (AWS's published examples).
+fn is_documentation_example(secret: &[u8]) -> bool {
+    let s = String::from_utf8_lossy(secret);
+    s.ends_with("EXAMPLE") || s.contains("EXAMPLEKEY") || s.contains("EXAMPLETOKEN")
+}
+
+fn confidence_rank(c: &str) -> u8 {
+    match c {
+        "high" => 3,
+        "medium" => 2,
+        _ => 1,
+    }
+}
+
+impl SecretRuleSet {
+    /// Load and compile rules from `(file label, TOML text)` pairs. Every field is validated;
+    /// the first problem is returned, naming the file label, the rule id and the field.
+    pub fn load(sources: &[(String, String)]) -> Result<Self, SecretRuleError> {
+        let mut rules: Vec<SecretRule> = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (file, text) in sources {
+            for raw in model::parse_file(file, text)? {
+                if let Some(first) = seen.get(&raw.id) {
+                    return Err(SecretRuleError::DuplicateId {
+                        file: file.clone(),
+                        rule: raw.id.clone(),
+                        first: first.clone(),
+                    });
+                }
+                seen.insert(raw.id.clone(), file.clone());
+                rules.push(model::compile_rule(file, raw)?);
+            }
+        }
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for keyword in &rule.keywords {
+                let key = keyword.to_ascii_lowercase();
+                let slot = *index.entry(key.clone()).or_insert_with(|| {
+                    patterns.push(key);
+                    keyword_rules.push(Vec::new());
+                    keyword_rules.len() - 1
+                });
+                if !keyword_rules[slot].contains(&i) {
+                    keyword_rules[slot].push(i);
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| SecretRuleError::Keywords {
+                file: "*".to_string(),
+                rule: "*".to_string(),
+                message: e.to_string(),
+            })?;
+        let pairs = PairFinder::new().map_err(|e| SecretRuleError::Regex {
+            file: "<builtin>".to_string(),
+            rule: "secret-generic-*".to_string(),
+            field: "pair-finder".to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            rules,
+            keywords,
+            keyword_rules,
+            pairs,
+        })
+    }
+
+    /// The rules, in load order (file order, then order within the file).
+    pub fn rules(&self) -> &[SecretRule] {
+        &self.rules
+    }
+
+    /// Which rules may match `bytes`: those with a keyword in it, or all without prefilter.
+    fn candidates(&self, bytes: &[u8], prefilter: bool) -> Vec<bool> {
+        if !prefilter {
+            return vec![true; self.rules.len()];
+        }
+        let mut enabled = vec![false; self.rules.len()];
+        let mut seen_pattern = vec![false; self.keyword_rules.len()];
+        for m in self.keywords.find_overlapping_iter(bytes) {
+            let p = m.pattern().as_usize();
+            if seen_pattern[p] {
+                continue;
+            }
+            seen_pattern[p] = true;
+            for &r in &self.keyword_rules[p] {
+                enabled[r] = true;
+            }
+        }
+        enabled
+    }
+
+    /// Scan `bytes` (the content of the file at relative `path`) and append the secrets found
+    /// to `out`, sorted by start offset and de-duplicated. The caller decides whether to skip
+    /// files for which [`skipped_by_default`] is true.
+    pub fn scan(&self, path: &str, bytes: &[u8], opts: &ScanOptions, out: &mut Vec<SecretMatch>) {
+        let enabled = self.candidates(bytes, opts.prefilter);
+        let mut found: Vec<SecretMatch> = Vec::new();
+        let test_path = is_test_path(path);
+        let mut any_generic = false;
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !enabled[i] {
+                continue;
+            }
+            match &rule.matcher {
+                Matcher::Generic { .. } => any_generic = true,
+                Matcher::Pattern { regex, group } => {
+                    for caps in regex.captures_iter(bytes) {
+                        let Some(m) = caps.get(*group) else { continue };
+                        let secret = m.as_bytes();
+                        if self.accept(rule, secret) {
+                            found.push(self.make_match(i, m.start(), m.end(), secret, test_path));
+                        }
+                    }
+                }
+            }
+        }
+        if opts.generic && any_generic {
+            self.scan_generic(path, bytes, &enabled, test_path, &mut found);
+        }
+        dedupe(&self.rules, &mut found);
+        out.extend(found);
+    }
+
+    fn accept(&self, rule: &SecretRule, secret: &[u8]) -> bool {
+        if secret.is_empty() || is_documentation_example(secret) {
+            return false;
+        }
+        if let Some(min) = rule.entropy {
+            if shannon_entropy(secret) < min {
+                return false;
+            }
+        }
+        if let Some(v) = rule.validator_kind {
+            if !v.check(secret) {
+                return false;
+            }
+        }
+        if rule.placeholder_filter && generic::is_placeholder(secret) {
+            return false;
+        }
+        !rule.allow.iter().any(|a| a.is_match(secret))
+    }
+
+    fn make_match(
+        &self,
+        rule: usize,
+        start: usize,
+        end: usize,
+        secret: &[u8],
+        test_path: bool,
+    ) -> SecretMatch {
+        let r = &self.rules[rule];
+        let confidence = if r.generic && test_path {
+            "low".to_string()
+        } else {
+            r.confidence.clone()
+        };
+        SecretMatch {
+            start,
+            end,
+            rule,
+            redacted: redact(secret),
+            fingerprint: fingerprint(&r.id, secret),
+            confidence,
+        }
+    }
+
+    fn scan_generic(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        enabled: &[bool],
+        test_path: bool,
+        found: &mut Vec<SecretMatch>,
+    ) {
+        let source = generic::is_source_file(path);
+        let mut pairs: Vec<Pair> = Vec::new();
+        self.pairs.pairs(bytes, &mut pairs);
+        for pair in pairs {
+            if source && !pair.quoted {
+                continue;
+            }
+            if generic::key_is_metadata(&pair.key) {
+                continue;
+            }
+            let Some(i) = self.rules.iter().enumerate().position(|(i, r)| {
+                enabled[i] && matches!(&r.matcher, Matcher::Generic { key } if key.is_match(pair.key.as_bytes()))
+            }) else {
+                continue;
+            };
+            let rule = &self.rules[i];
+            let raw = &bytes[pair.value.clone()];
+            // trim surrounding whitespace inside quotes
+            let lead = raw.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let trail = raw[lead..]
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            let start = pair.value.start + lead;
+            let end = pair.value.end - trail;
+            let secret = &bytes[start..end];
+            if generic::noise_reason(secret).is_some() || !self.accept(rule, secret) {
+                continue;
+            }
+            found.push(self.make_match(i, start, end, secret, test_path));
+        }
+    }
+
+    /// Run every rule's inline examples: each `tp` must be found by its rule and no `fp` may
+    /// be. Returns one human-readable line per failure (empty when all pass).
+    pub fn check_examples(&self) -> Vec<String> {
+        let opts = ScanOptions::default();
+        let mut failures = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            for (n, tp) in rule.tp.iter().enumerate() {
+                let mut out = Vec::new();
+                self.scan("example", tp.as_bytes(), &opts, &mut out);
+                if !out.iter().any(|m| m.rule == i) {
+                    let others: Vec<&str> = out
+                        .iter()
+                        .map(|m| self.rules[m.rule].id.as_str())
+                        .collect();
+                    failures.push(format!(
+                        "{}: rule {}: tp[{n}] is not found by the rule{}",
+                        rule.file,
+                        rule.id,
+                        if others.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (found by: {})", others.join(", "))
+                        }
+                    ));
+                }
+            }
+            for (n, fp) in rule.fp.iter().enumerate() {
+                let mut out = Vec::new();
+                self.scan("example", fp.as_bytes(), &opts, &mut out);
+                if let Some(m) = out.iter().find(|m| m.rule == i) {
+                    failures.push(format!(
+                        "{}: rule {}: fp[{n}] is found by the rule ({})",
+                        rule.file, rule.id, m.redacted
+                    ));
+                }
+            }
+        }
+        failures
+    }
+}
+
+/// Keep one finding per overlapping byte range: a provider rule beats a generic one, a rule
+/// that recognises the token itself beats one that relies on context (`placeholder-filter`), then
+/// higher confidence, then the longer secret, then the earlier rule. The result is sorted by
+/// start offset.
+fn dedupe(rules: &[SecretRule], found: &mut Vec<SecretMatch>) {
+    if found.len() < 2 {
+        found.sort();
+        return;
+    }
+    found.sort_by(|a, b| {
+        let ra = &rules[a.rule];
+        let rb = &rules[b.rule];
+        ra.generic
+            .cmp(&rb.generic)
+            .then(ra.placeholder_filter.cmp(&rb.placeholder_filter))
+            .then(confidence_rank(&rb.confidence).cmp(&confidence_rank(&ra.confidence)))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.start.cmp(&b.start))
+    });
+    // accepted ranges keyed by start; ranges are disjoint
+    let mut accepted: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut keep: Vec<SecretMatch> = Vec::with_capacity(found.len());
+    for m in found.drain(..) {
+        let overlaps_before = accepted
+            .range(..=m.start)
+            .next_back()
+            .is_some_and(|(_, &end)| end > m.start);
+        let overlaps_after = accepted
+            .range(m.start..)
+            .next()
+            .is_some_and(|(&start, _)| start < m.end);
+        if overlaps_before || overlaps_after {
+            continue;
+        }
+        accepted.insert(m.start, m.end);
+        keep.push(m);
+    }
+    keep.sort();
+    *found = keep;
+}

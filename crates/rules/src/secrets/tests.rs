@@ -1,0 +1,351 @@
+//! Tests over the real rule files and fixtures.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+/// The repository root: the first ancestor (of the crate dir, or of this source file when its
+/// path is absolute) holding `rules/secrets`. `VIGIL_ROOT` overrides.
+fn repo_root() -> PathBuf {
+    if let Ok(root) = std::env::var("VIGIL_ROOT") {
+        return PathBuf::from(root);
+    }
+    let mut starts = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
+    let here = Path::new(file!());
+    if here.is_absolute() {
+        starts.push(here.to_path_buf());
+    } else {
+        starts.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(here));
+    }
+    for start in starts {
+        for dir in start.ancestors() {
+            if dir.join("rules").join("secrets").is_dir() {
+                return dir.to_path_buf();
+            }
+        }
+    }
+    panic!("no rules/secrets directory above {}", env!("CARGO_MANIFEST_DIR"));
+}
+
+fn rule_sources() -> Vec<(String, String)> {
+    let dir = repo_root().join("rules").join("secrets");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let label = format!(
+                "rules/secrets/{}",
+                p.file_name().unwrap().to_string_lossy()
+            );
+            (label, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+fn builtin() -> SecretRuleSet {
+    match SecretRuleSet::load(&rule_sources()) {
+        Ok(set) => set,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let dir = repo_root().join("tests").join("fixtures").join("secrets");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "expect"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_rule_example_passes() {
+    let set = builtin();
+    let failures = set.check_examples();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn catalogue_is_large_and_ids_are_unique() {
+    let set = builtin();
+    let providers = set.rules().iter().filter(|r| !r.generic).count();
+    assert!(providers >= 120, "only {providers} provider rules");
+    let ids: BTreeSet<&str> = set.rules().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), set.rules().len());
+}
+
+fn scan_all(set: &SecretRuleSet, path: &str, bytes: &[u8], prefilter: bool) -> Vec<SecretMatch> {
+    let mut out = Vec::new();
+    let opts = ScanOptions {
+        prefilter,
+        generic: true,
+    };
+    set.scan(path, bytes, &opts, &mut out);
+    out
+}
+
+#[test]
+fn prefilter_is_only_an_optimisation() {
+    let set = builtin();
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for rule in set.rules() {
+        for tp in rule.tp.iter().chain(rule.fp.iter()) {
+            inputs.push(("example".to_string(), tp.as_bytes().to_vec()));
+        }
+    }
+    for f in fixture_files() {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        inputs.push((name, std::fs::read(&f).unwrap()));
+    }
+    for (path, bytes) in &inputs {
+        let on = scan_all(&set, path, bytes, true);
+        let off = scan_all(&set, path, bytes, false);
+        assert_eq!(on, off, "prefilter changes findings for {path}: {}", String::from_utf8_lossy(bytes));
+    }
+}
+
+#[test]
+fn findings_are_sorted_and_disjoint() {
+    let set = builtin();
+    for f in fixture_files() {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let out = scan_all(&set, &name, &std::fs::read(&f).unwrap(), true);
+        for w in out.windows(2) {
+            assert!(w[0].end <= w[1].start, "{name}: overlapping findings");
+        }
+    }
+}
+
+#[test]
+fn redaction_never_shows_a_secret() {
+    let set = builtin();
+    let mut checked = 0;
+    for rule in set.rules() {
+        for tp in &rule.tp {
+            for m in scan_all(&set, "example", tp.as_bytes(), true) {
+                let secret = &tp[m.start..m.end];
+                assert!(!m.redacted.contains(secret), "{}: {}", rule.id, m.redacted);
+                let shown = m.redacted.split('…').next().unwrap();
+                assert!(shown.chars().count() <= 4, "{}: {}", rule.id, m.redacted);
+                if secret.chars().count() < 12 {
+                    assert!(shown.is_empty(), "{}: {}", rule.id, m.redacted);
+                }
+                assert_eq!(m.fingerprint, fingerprint(&set.rules()[m.rule].id, secret.as_bytes()));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100);
+}
+
+/// Expectations of one fixture: (line, rule id, must match).
+fn expectations(path: &Path, text: &str) -> Vec<(usize, String, bool)> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let is_annotation = |l: &str| l.contains("ruleid:") || l.contains(" ok:") || l.contains("#ok:");
+    for (i, line) in lines.iter().enumerate() {
+        for (marker, positive) in [("ruleid:", true), ("ok:", false)] {
+            let Some(pos) = line.find(marker) else { continue };
+            if !positive && line.contains("ruleid:") {
+                continue;
+            }
+            let ids = line[pos + marker.len()..]
+                .trim()
+                .trim_end_matches("-->")
+                .trim_end_matches("*/")
+                .trim();
+            // the expected line: the next line that is not itself an annotation
+            let mut target = i + 1;
+            while target < lines.len() && is_annotation(lines[target]) {
+                target += 1;
+            }
+            for id in ids.split(',') {
+                let id = id.trim();
+                if !id.is_empty() {
+                    out.push((target + 1, id.to_string(), positive));
+                }
+            }
+        }
+    }
+    let sidecar = PathBuf::from(format!("{}.expect", path.display()));
+    if let Ok(expect) = std::fs::read_to_string(&sidecar) {
+        for line in expect.lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            match parts.as_slice() {
+                ["ok", n, id] => out.push((n.parse().unwrap(), id.to_string(), false)),
+                [n, id] => out.push((n.parse().unwrap(), id.to_string(), true)),
+                [] => {}
+                _ => panic!("{}: bad line {line:?}", sidecar.display()),
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn fixtures_match_their_annotations() {
+    let set = builtin();
+    let mut problems = Vec::new();
+    let mut positives = 0;
+    for f in fixture_files() {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&f).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let expected = expectations(&f, &text);
+        let found: Vec<(usize, String, String)> = scan_all(&set, &name, &bytes, true)
+            .into_iter()
+            .map(|m| {
+                let line = bytes[..m.start].iter().filter(|&&b| b == b'\n').count() + 1;
+                (line, set.rules()[m.rule].id.clone(), m.redacted)
+            })
+            .collect();
+        for (line, id, positive) in &expected {
+            let hit = found.iter().any(|(l, r, _)| l == line && r == id);
+            if *positive && !hit {
+                problems.push(format!("{name}:{line}: missed {id}"));
+            }
+            if !*positive && hit {
+                problems.push(format!("{name}:{line}: unexpected {id} on an ok line"));
+            }
+            if *positive {
+                positives += 1;
+            }
+        }
+        for (line, id, redacted) in &found {
+            if !expected.iter().any(|(l, r, p)| *p && l == line && r == id) {
+                problems.push(format!("{name}:{line}: unannotated finding {id} ({redacted})"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(positives >= 30, "only {positives} positive fixture lines");
+}
+
+#[test]
+fn lock_files_and_minified_assets_are_skipped_by_default() {
+    assert!(skipped_by_default("web/package-lock.json"));
+    assert!(skipped_by_default("Cargo.lock"));
+    assert!(skipped_by_default("go.sum"));
+    assert!(skipped_by_default("static/app.min.js"));
+    assert!(skipped_by_default("static/app.js.map"));
+    assert!(!skipped_by_default("src/app.js"));
+    assert!(!skipped_by_default(".env"));
+}
+
+#[test]
+fn generic_in_test_paths_is_low_confidence() {
+    let set = builtin();
+    let text = b"DB_PASSWORD=Vq7#pLm2!xR9zT4w\n";
+    let prod = scan_all(&set, "config/app.env", text, true);
+    let test = scan_all(&set, "tests/app.env", text, true);
+    assert_eq!(prod.len(), 1);
+    assert_eq!(test.len(), 1);
+    assert_eq!(prod[0].confidence, "medium");
+    assert_eq!(test[0].confidence, "low");
+}
+
+#[test]
+fn source_files_do_not_report_code() {
+    let set = builtin();
+    let code = b"password = get_password()\ntoken = os.environ[\"TOKEN\"]\nif password == \"\":\n    pass\ndef f(password: str, api_key: Optional[str] = None):\n    secret = settings.SECRET\n";
+    assert!(scan_all(&set, "app/main.py", code, true).is_empty());
+    let js = b"const token = process.env.TOKEN;\nlet password = req.body.password;\nconst apiKey = getKey();\n";
+    assert!(scan_all(&set, "src/app.js", js, true).is_empty());
+    let lit = b"password = \"Vq7#pLm2!xR9zT4w\"\n";
+    assert_eq!(scan_all(&set, "app/main.py", lit, true).len(), 1);
+}
+
+#[test]
+fn non_utf8_input_is_scanned() {
+    let set = builtin();
+    let mut bytes = vec![0xff, 0xfe, b'\n'];
+    bytes.extend_from_slice(b"API_TOKEN=Vq7pLm2xR9zT4wKd8s\n");
+    bytes.push(0xc3);
+    assert_eq!(scan_all(&set, "x.env", &bytes, true).len(), 1);
+}
+
+fn load_err(text: &str) -> String {
+    match SecretRuleSet::load(&[("rules/secrets/bad.toml".to_string(), text.to_string())]) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const GOOD: &str = r#"
+[[rule]]
+id = "secret-test-token"
+title = "Test token"
+keywords = ["tst_"]
+regex = '''\b(tst_[a-z0-9]{8})\b'''
+description = "A test token."
+tp = ["tst_ab12cd34"]
+fp = ["tst_ab12"]
+"#;
+
+#[test]
+fn loader_accepts_a_minimal_rule() {
+    let set = SecretRuleSet::load(&[("good.toml".to_string(), GOOD.to_string())]).unwrap();
+    assert_eq!(set.rules().len(), 1);
+    assert!(set.check_examples().is_empty());
+    assert_eq!(set.rules()[0].severity, "high");
+    assert_eq!(set.rules()[0].cwe, vec![798]);
+}
+
+#[test]
+fn loader_errors_name_file_rule_and_field() {
+    let bad_regex = GOOD.replace(r"[a-z0-9]{8}", r"[a-z0-9{8}");
+    let e = load_err(&bad_regex);
+    assert!(e.contains("rules/secrets/bad.toml") && e.contains("secret-test-token") && e.contains("`regex`"), "{e}");
+
+    let dup = format!("{GOOD}\n{GOOD}");
+    let e = load_err(&dup);
+    assert!(e.contains("bad.toml") && e.contains("secret-test-token") && e.contains("`id`") && e.contains("duplicate"), "{e}");
+
+    let unknown = GOOD.replace("title =", "colour = \"red\"\ntitle =");
+    let e = load_err(&unknown);
+    assert!(e.contains("bad.toml") && e.contains("secret-test-token") && e.contains("`colour`"), "{e}");
+
+    let group = GOOD.replace("title =", "secret-group = 3\ntitle =");
+    let e = load_err(&group);
+    assert!(e.contains("secret-test-token") && e.contains("`secret-group`"), "{e}");
+
+    let validator = GOOD.replace("title =", "validator = \"luhn\"\ntitle =");
+    let e = load_err(&validator);
+    assert!(e.contains("secret-test-token") && e.contains("`validator`") && e.contains("luhn"), "{e}");
+
+    let no_fp = GOOD.replace("fp = [\"tst_ab12\"]", "");
+    let e = load_err(&no_fp);
+    assert!(e.contains("secret-test-token") && e.contains("`fp`"), "{e}");
+
+    let empty_fp = GOOD.replace("fp = [\"tst_ab12\"]", "fp = []");
+    let e = load_err(&empty_fp);
+    assert!(e.contains("secret-test-token") && e.contains("`fp`"), "{e}");
+
+    let severity = GOOD.replace("title =", "severity = \"urgent\"\ntitle =");
+    let e = load_err(&severity);
+    assert!(e.contains("secret-test-token") && e.contains("`severity`"), "{e}");
+
+    let bad_id = GOOD.replace("secret-test-token", "Secret_Test");
+    let e = load_err(&bad_id);
+    assert!(e.contains("Secret_Test") && e.contains("`id`"), "{e}");
+
+    let not_toml = load_err("[[rule]\nid = 1");
+    assert!(not_toml.contains("bad.toml"), "{not_toml}");
+}
+
+#[test]
+fn failing_examples_are_reported() {
+    let broken = GOOD.replace("tp = [\"tst_ab12cd34\"]", "tp = [\"nothing here\"]");
+    let set = SecretRuleSet::load(&[("x.toml".to_string(), broken)]).unwrap();
+    let failures = set.check_examples();
+    assert_eq!(failures.len(), 1);
+    assert!(failures[0].contains("secret-test-token") && failures[0].contains("tp[0]"));
+}
