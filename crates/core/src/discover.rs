@@ -1,0 +1,210 @@
+//! Finding the files to scan: `.gitignore`, `.ignore` and `.vigilignore` are honoured, VCS
+//! directories skipped, symlinks not followed unless asked.
+
+use std::path::{Path, PathBuf};
+
+use crate::finding::{Note, NoteKind, NoteLevel};
+
+/// Directories never descended into.
+pub const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS"];
+
+/// Options for discovery.
+#[derive(Debug, Clone)]
+pub struct DiscoverOptions {
+    /// Follow symbolic links (default false).
+    pub follow_symlinks: bool,
+    /// Honour `.gitignore`, `.ignore` and `.vigilignore` files (default true).
+    pub respect_ignore_files: bool,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        DiscoverOptions {
+            follow_symlinks: false,
+            respect_ignore_files: true,
+        }
+    }
+}
+
+/// A file to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Where to read it.
+    pub abs: PathBuf,
+    /// The path shown in output (relative to the base directory when under it).
+    pub rel: String,
+    /// Named on the command line (rather than found by walking).
+    pub explicit: bool,
+}
+
+/// The display path of `path`: relative to `base` when under it, `/`-separated, no `./`.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    let mut s = String::new();
+    for comp in rel.components() {
+        use std::path::Component;
+        match comp {
+            Component::CurDir => continue,
+            Component::RootDir => {
+                s.push('/');
+                continue;
+            }
+            Component::Prefix(p) => s.push_str(&p.as_os_str().to_string_lossy()),
+            Component::ParentDir => s.push_str(".."),
+            Component::Normal(n) => s.push_str(&n.to_string_lossy()),
+        }
+        s.push('/');
+    }
+    if s.len() > 1 {
+        s.pop();
+    }
+    if s.is_empty() {
+        s.push('.');
+    }
+    s
+}
+
+/// Walks `roots`, returning the files to scan (sorted by display path, de-duplicated) and notes
+/// for paths that could not be walked.
+pub fn discover(
+    roots: &[PathBuf],
+    base: &Path,
+    opts: &DiscoverOptions,
+) -> (Vec<Candidate>, Vec<Note>) {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    for root in roots {
+        let shown = display_path(root, base);
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                let what = match std::fs::symlink_metadata(root) {
+                    Ok(_) => "is a broken symbolic link or cannot be resolved",
+                    Err(_) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+                    Err(_) => "cannot be accessed",
+                };
+                notes.push(Note {
+                    level: NoteLevel::Error,
+                    kind: NoteKind::PathError,
+                    path: Some(shown.clone()),
+                    message: format!("{shown}: {what} ({e})"),
+                });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            out.push(Candidate {
+                abs: root.clone(),
+                rel: shown,
+                explicit: true,
+            });
+            continue;
+        }
+        let mut wb = ignore::WalkBuilder::new(root);
+        wb.hidden(false)
+            .follow_links(opts.follow_symlinks)
+            .git_ignore(opts.respect_ignore_files)
+            .git_global(false)
+            .git_exclude(opts.respect_ignore_files)
+            .ignore(opts.respect_ignore_files)
+            .parents(opts.respect_ignore_files)
+            .require_git(false)
+            .filter_entry(|e| {
+                !(e.file_type().is_some_and(|t| t.is_dir())
+                    && VCS_DIRS.iter().any(|d| e.file_name() == *d))
+            });
+        if opts.respect_ignore_files {
+            wb.add_custom_ignore_filename(".vigilignore");
+        }
+        for entry in wb.build() {
+            match entry {
+                Ok(e) => {
+                    let Some(ft) = e.file_type() else { continue };
+                    if ft.is_dir() {
+                        continue;
+                    }
+                    if ft.is_symlink() {
+                        // Not followed (follow_links is off): nothing to read here.
+                        continue;
+                    }
+                    let rel = display_path(e.path(), base);
+                    out.push(Candidate {
+                        abs: e.into_path(),
+                        rel,
+                        explicit: false,
+                    });
+                }
+                Err(err) => {
+                    let path = walk_error_path(&err).map(|p| display_path(&p, base));
+                    let message = match &path {
+                        Some(p) => format!("{p}: cannot be walked ({err})"),
+                        None => format!("cannot walk {shown}: {err}"),
+                    };
+                    notes.push(Note {
+                        level: NoteLevel::Error,
+                        kind: NoteKind::PathError,
+                        path,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.dedup_by(|a, b| a.rel == b.rel);
+    (out, notes)
+}
+
+fn walk_error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_and_ignores() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+        std::fs::write(root.join(".git/config"), "x").expect("write");
+        std::fs::create_dir_all(root.join("src")).expect("mkdir");
+        std::fs::write(root.join("src/a.py"), "x").expect("write");
+        std::fs::write(root.join("src/b.py"), "x").expect("write");
+        std::fs::write(root.join(".env"), "x").expect("write");
+        std::fs::write(root.join(".gitignore"), "b.py\n").expect("write");
+        std::fs::write(root.join(".vigilignore"), ".env\n").expect("write");
+        let (files, notes) = discover(&[root.to_path_buf()], root, &DiscoverOptions::default());
+        let names: Vec<_> = files.iter().map(|c| c.rel.as_str()).collect();
+        assert_eq!(names, [".gitignore", ".vigilignore", "src/a.py"]);
+        assert!(notes.is_empty());
+        let (_, notes) = discover(&[root.join("nope")], root, &DiscoverOptions::default());
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].message.contains("nope: does not exist"),
+            "{}",
+            notes[0].message
+        );
+    }
+
+    #[test]
+    fn display_paths() {
+        assert_eq!(
+            display_path(Path::new("/a/b/c.py"), Path::new("/a")),
+            "b/c.py"
+        );
+        assert_eq!(
+            display_path(Path::new("./x/y.js"), Path::new("/a")),
+            "x/y.js"
+        );
+        assert_eq!(display_path(Path::new("/a"), Path::new("/a")), ".");
+    }
+}

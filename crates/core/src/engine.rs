@@ -1,0 +1,346 @@
+//! The parallel scan: read, decode, parse and analyze every file, isolating failures per file.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+use tree_sitter::Tree;
+
+use crate::discover::{discover, Candidate, DiscoverOptions};
+use crate::finding::{finalize, Finding, Note, NoteKind, NoteLevel};
+use crate::lang::Language;
+use crate::parse::{parse, ParseOutcome};
+use crate::source::SourceFile;
+
+/// What a scan reports into, per file.
+#[derive(Debug, Default)]
+pub struct FileContext {
+    /// Findings for this file.
+    pub findings: Vec<Finding>,
+    /// Notes for this file.
+    pub notes: Vec<Note>,
+}
+
+/// A detector run over every file: the rule set implements it.
+pub trait Analyzer: Send + Sync {
+    /// Analyzes one file. `parse` returns the file's syntax tree (parsing it on first call):
+    /// an analyzer whose prefilter rules out every code rule never calls it, and the file is
+    /// never parsed.
+    fn analyze(
+        &self,
+        file: &SourceFile,
+        parse: &mut dyn FnMut() -> Option<Tree>,
+        cx: &mut FileContext,
+    );
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Files larger than this many bytes are skipped with a warning.
+    pub max_file_size: u64,
+    /// Parse time budget per file.
+    pub parse_budget: Option<Duration>,
+    /// Discovery options.
+    pub discover: DiscoverOptions,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            threads: 0,
+            max_file_size: 1024 * 1024,
+            parse_budget: Some(Duration::from_secs(10)),
+            discover: DiscoverOptions::default(),
+        }
+    }
+}
+
+/// One thing to scan: a file on disk, or content in memory (stdin, a staged blob).
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A file on disk.
+    Disk(Candidate),
+    /// Content held in memory, shown as `rel`.
+    Memory {
+        /// The path shown in output.
+        rel: String,
+        /// The content.
+        bytes: Vec<u8>,
+        /// Overrides language detection.
+        language: Option<Language>,
+    },
+}
+
+impl Input {
+    fn rel(&self) -> &str {
+        match self {
+            Input::Disk(c) => &c.rel,
+            Input::Memory { rel, .. } => rel,
+        }
+    }
+}
+
+/// The result of a scan.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    /// Findings, sorted by path, line, column and rule, with fingerprints.
+    pub findings: Vec<Finding>,
+    /// Notes, sorted by path.
+    pub notes: Vec<Note>,
+    /// Files read and analyzed.
+    pub files_scanned: usize,
+    /// Files skipped (binary, too large, unreadable).
+    pub files_skipped: usize,
+}
+
+impl ScanReport {
+    /// True when a note says something could not be scanned (the run must exit 2).
+    pub fn errored(&self) -> bool {
+        self.notes.iter().any(|n| n.level == NoteLevel::Error)
+    }
+}
+
+/// Discovers files under `roots` and scans them.
+pub fn scan_paths(
+    roots: &[PathBuf],
+    base: &Path,
+    analyzer: &dyn Analyzer,
+    settings: &ScanSettings,
+) -> ScanReport {
+    let (files, notes) = discover(roots, base, &settings.discover);
+    let inputs = files.into_iter().map(Input::Disk).collect();
+    let mut report = scan_inputs(inputs, analyzer, settings);
+    report.notes.extend(notes);
+    sort_notes(&mut report.notes);
+    report
+}
+
+/// Scans the given inputs in parallel.
+pub fn scan_inputs(
+    inputs: Vec<Input>,
+    analyzer: &dyn Analyzer,
+    settings: &ScanSettings,
+) -> ScanReport {
+    let run = || -> Vec<FileResult> {
+        inputs
+            .par_iter()
+            .map(|input| scan_one(input, analyzer, settings))
+            .collect()
+    };
+    let results = match rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads)
+        .build()
+    {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    let mut report = ScanReport::default();
+    for r in results {
+        if r.scanned {
+            report.files_scanned += 1;
+        } else {
+            report.files_skipped += 1;
+        }
+        report.findings.extend(r.cx.findings);
+        report.notes.extend(r.cx.notes);
+    }
+    finalize(&mut report.findings);
+    sort_notes(&mut report.notes);
+    report
+}
+
+fn sort_notes(notes: &mut [Note]) {
+    notes.sort_by(|a, b| (&a.path, a.kind, &a.message).cmp(&(&b.path, b.kind, &b.message)));
+}
+
+struct FileResult {
+    scanned: bool,
+    cx: FileContext,
+}
+
+fn note(level: NoteLevel, kind: NoteKind, path: &str, message: String) -> Note {
+    Note {
+        level,
+        kind,
+        path: Some(path.to_owned()),
+        message,
+    }
+}
+
+fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> FileResult {
+    let rel = input.rel();
+    let mut cx = FileContext::default();
+    let owned;
+    let (bytes, forced_lang): (&[u8], Option<Language>) = match input {
+        Input::Memory {
+            bytes, language, ..
+        } => (bytes, *language),
+        Input::Disk(c) => match read_file(&c.abs, rel, settings.max_file_size) {
+            Ok(b) => {
+                owned = b;
+                (&owned, None)
+            }
+            Err(n) => {
+                cx.notes.push(n);
+                return FileResult { scanned: false, cx };
+            }
+        },
+    };
+    if bytes.len() as u64 > settings.max_file_size {
+        cx.notes
+            .push(too_large(rel, bytes.len() as u64, settings.max_file_size));
+        return FileResult { scanned: false, cx };
+    }
+    if is_binary(bytes) {
+        cx.notes.push(note(
+            NoteLevel::Warning,
+            NoteKind::Binary,
+            rel,
+            format!("{rel}: skipped: binary content (NUL byte)"),
+        ));
+        return FileResult { scanned: false, cx };
+    }
+    let file = SourceFile::with_language(rel.to_owned(), bytes, forced_lang);
+    if let Some(d) = file.decoding {
+        cx.notes.push(note(
+            NoteLevel::Note,
+            NoteKind::Decoding,
+            rel,
+            format!("{rel}: not valid UTF-8; decoded as {d}"),
+        ));
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut local = FileContext::default();
+        let mut parse_notes = Vec::new();
+        let mut parse_tree = || -> Option<Tree> {
+            let lang = file.language?;
+            match parse(lang, &file.text, settings.parse_budget) {
+                ParseOutcome::Tree(t) => {
+                    if t.root_node().has_error() {
+                        let line = first_error_line(&t);
+                        parse_notes.push(note(
+                            NoteLevel::Note,
+                            NoteKind::SyntaxError,
+                            rel,
+                            format!(
+                                "{rel}:{line}: syntax error; the {} parser recovered and the file was analyzed",
+                                lang.name()
+                            ),
+                        ));
+                    }
+                    Some(t)
+                }
+                ParseOutcome::TimedOut => {
+                    parse_notes.push(note(
+                        NoteLevel::Warning,
+                        NoteKind::ParseIncomplete,
+                        rel,
+                        format!("{rel}: parsing stopped after the time budget; only text rules (secrets) ran"),
+                    ));
+                    None
+                }
+                ParseOutcome::Failed(why) => {
+                    parse_notes.push(note(
+                        NoteLevel::Warning,
+                        NoteKind::ParseIncomplete,
+                        rel,
+                        format!("{rel}: not parsed ({why}); only text rules (secrets) ran"),
+                    ));
+                    None
+                }
+            }
+        };
+        analyzer.analyze(&file, &mut parse_tree, &mut local);
+        local.notes.extend(parse_notes);
+        local
+    }));
+    match outcome {
+        Ok(local) => {
+            cx.findings.extend(local.findings);
+            cx.notes.extend(local.notes);
+        }
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            cx.notes.push(note(
+                NoteLevel::Error,
+                NoteKind::Internal,
+                rel,
+                format!("{rel}: internal error while analyzing (please report): {what}"),
+            ));
+        }
+    }
+    FileResult { scanned: true, cx }
+}
+
+fn first_error_line(tree: &Tree) -> usize {
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            return node.start_position().row + 1;
+        }
+        // Descend into the first child that contains an error.
+        let mut found = false;
+        if cursor.goto_first_child() {
+            loop {
+                if cursor.node().has_error() {
+                    found = true;
+                    break;
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        if !found {
+            return node.start_position().row + 1;
+        }
+    }
+}
+
+fn too_large(rel: &str, size: u64, cap: u64) -> Note {
+    note(
+        NoteLevel::Warning,
+        NoteKind::TooLarge,
+        rel,
+        format!(
+            "{rel}: skipped: {size} bytes is over the size cap of {cap} bytes (--max-file-size)"
+        ),
+    )
+}
+
+fn read_file(abs: &Path, rel: &str, cap: u64) -> Result<Vec<u8>, Note> {
+    let err = |what: String| {
+        note(
+            NoteLevel::Error,
+            NoteKind::ReadError,
+            rel,
+            format!("{rel}: {what}"),
+        )
+    };
+    let meta = std::fs::metadata(abs).map_err(|e| err(format!("cannot be read: {e}")))?;
+    if !meta.is_file() {
+        return Err(err("cannot be read: not a regular file".to_owned()));
+    }
+    if meta.len() > cap {
+        return Err(too_large(rel, meta.len(), cap));
+    }
+    std::fs::read(abs).map_err(|e| err(format!("cannot be read: {e}")))
+}
+
+/// True when the content looks binary: a NUL byte in the first 8 KiB, unless a UTF-16 BOM
+/// announces text.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return false;
+    }
+    bytes[..bytes.len().min(8192)].contains(&0)
+}

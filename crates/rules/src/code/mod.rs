@@ -1,0 +1,598 @@
+//! Code rules: compiled once per language family, run with one model walk per file.
+//!
+//! Every rule of a family shares one Aho-Corasick trigger prefilter, one index from qualified
+//! names to call rules, and one combined tree-sitter query per grammar; a file is walked once to
+//! build its [`Model`], then the recorded calls, references and imports are dispatched to rules.
+
+mod javascript;
+pub mod model;
+mod python;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use aho_corasick::AhoCorasick;
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
+use vigil_core::lang::Family;
+use vigil_core::{Finding, Language, RuleMeta, SourceFile};
+
+use crate::error::RuleError;
+use crate::model::{ArgCheck, CaptureCheck, CodeRule, Kind, Lit, Matcher};
+use model::{ArgValue, Model, ScopeId};
+
+thread_local! {
+    static CURSOR: RefCell<QueryCursor> = RefCell::new(QueryCursor::new());
+}
+
+/// True for paths of test code: `tests/`, `test_*.py`, `*_test.py`, `conftest.py`,
+/// `*.test.js`, `*.spec.ts`, `__tests__/`.
+pub fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let in_test_dir = lower.split('/').rev().skip(1).any(|d| {
+        matches!(
+            d,
+            "test" | "tests" | "__tests__" | "spec" | "specs" | "testing"
+        )
+    });
+    in_test_dir
+        || name.starts_with("test_")
+        || name == "conftest.py"
+        || name.ends_with("_test.py")
+        || name.ends_with("_tests.py")
+        || [".test.", ".spec.", "_spec."]
+            .iter()
+            .any(|m| name.contains(m))
+}
+
+struct CompiledQuery {
+    query: Query,
+    /// Pattern index -> rule index.
+    pattern_rule: Vec<usize>,
+}
+
+/// The compiled rules of one language family.
+struct FamilyRules {
+    family: Family,
+    rules: Vec<CodeRule>,
+    prefilter: Option<AhoCorasick>,
+    trigger_rules: Vec<Vec<usize>>,
+    always: Vec<usize>,
+    call_exact: HashMap<String, Vec<usize>>,
+    call_prefix: Vec<(String, usize)>,
+    call_method: HashMap<String, Vec<usize>>,
+    ref_exact: HashMap<String, Vec<usize>>,
+    ref_last: HashSet<String>,
+    imports: Vec<(String, usize)>,
+    texts: Vec<usize>,
+    /// One combined query per language of the family, in `Family::languages()` order.
+    queries: Vec<Option<CompiledQuery>>,
+    has_tree_rules: bool,
+}
+
+/// All code rules, compiled.
+pub struct CodeRules {
+    families: Vec<FamilyRules>,
+}
+
+impl CodeRules {
+    /// Compiles the given rules (already validated one by one).
+    pub fn compile(rules: Vec<CodeRule>) -> Result<CodeRules, RuleError> {
+        let mut families = Vec::new();
+        for fam in [Family::Python, Family::JavaScript] {
+            let rs: Vec<CodeRule> = rules.iter().filter(|r| r.family == fam).cloned().collect();
+            families.push(FamilyRules::compile(fam, rs)?);
+        }
+        Ok(CodeRules { families })
+    }
+
+    /// Every rule's metadata.
+    pub fn metas(&self) -> impl Iterator<Item = &Arc<RuleMeta>> {
+        self.families
+            .iter()
+            .flat_map(|f| f.rules.iter().map(|r| &r.meta))
+    }
+
+    /// Runs the rules of `file`'s language. `parse` is called at most once, only when a rule
+    /// that needs the tree survives the prefilter.
+    pub fn check(
+        &self,
+        file: &SourceFile,
+        prefilter: bool,
+        parse: &mut dyn FnMut() -> Option<Tree>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(lang) = file.language else { return };
+        let Some(fr) = self.families.iter().find(|f| f.family == lang.family()) else {
+            return;
+        };
+        fr.check(file, lang, prefilter, parse, out);
+    }
+}
+
+impl FamilyRules {
+    fn compile(family: Family, rules: Vec<CodeRule>) -> Result<FamilyRules, RuleError> {
+        let mut fr = FamilyRules {
+            family,
+            rules: Vec::new(),
+            prefilter: None,
+            trigger_rules: Vec::new(),
+            always: Vec::new(),
+            call_exact: HashMap::new(),
+            call_prefix: Vec::new(),
+            call_method: HashMap::new(),
+            ref_exact: HashMap::new(),
+            ref_last: HashSet::new(),
+            imports: Vec::new(),
+            texts: Vec::new(),
+            queries: Vec::new(),
+            has_tree_rules: false,
+        };
+        let mut trigger_ids: HashMap<String, usize> = HashMap::new();
+        let mut trigger_list: Vec<String> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            match &r.matcher {
+                Matcher::Call { names, .. } => {
+                    for n in names {
+                        if let Some(m) = n.strip_prefix("*.") {
+                            fr.call_method.entry(m.to_owned()).or_default().push(i);
+                        } else if let Some(p) = n.strip_suffix('*') {
+                            fr.call_prefix.push((p.to_owned(), i));
+                        } else {
+                            fr.call_exact.entry(n.clone()).or_default().push(i);
+                        }
+                    }
+                }
+                Matcher::Reference(names) => {
+                    for n in names {
+                        fr.ref_exact.entry(n.clone()).or_default().push(i);
+                        if let Some(last) = n.rsplit('.').next() {
+                            fr.ref_last.insert(last.to_owned());
+                        }
+                    }
+                }
+                Matcher::Import(mods) => {
+                    for m in mods {
+                        fr.imports.push((m.clone(), i));
+                    }
+                }
+                Matcher::Query { .. } => {}
+                Matcher::Text(_) => fr.texts.push(i),
+            }
+            if !matches!(r.matcher, Matcher::Text(_)) {
+                fr.has_tree_rules = true;
+            }
+            if r.triggers.is_empty() {
+                fr.always.push(i);
+            } else {
+                for t in &r.triggers {
+                    let id = *trigger_ids.entry(t.clone()).or_insert_with(|| {
+                        trigger_list.push(t.clone());
+                        fr.trigger_rules.push(Vec::new());
+                        trigger_list.len() - 1
+                    });
+                    fr.trigger_rules[id].push(i);
+                }
+            }
+        }
+        if !trigger_list.is_empty() {
+            fr.prefilter = Some(AhoCorasick::new(&trigger_list).map_err(|e| {
+                RuleError::new(
+                    "<rules>",
+                    format!("cannot build the {} prefilter: {e}", family.name()),
+                )
+            })?);
+        }
+        for &lang in family.languages() {
+            fr.queries.push(compile_queries(lang, &rules)?);
+        }
+        fr.rules = rules;
+        Ok(fr)
+    }
+
+    fn active(&self, text: &str, prefilter: bool) -> Vec<bool> {
+        let mut active = vec![!prefilter; self.rules.len()];
+        if prefilter {
+            for &i in &self.always {
+                active[i] = true;
+            }
+            if let Some(ac) = &self.prefilter {
+                for m in ac.find_overlapping_iter(text) {
+                    for &i in &self.trigger_rules[m.pattern().as_usize()] {
+                        active[i] = true;
+                    }
+                }
+            }
+        }
+        active
+    }
+
+    fn check(
+        &self,
+        file: &SourceFile,
+        lang: Language,
+        prefilter: bool,
+        parse: &mut dyn FnMut() -> Option<Tree>,
+        out: &mut Vec<Finding>,
+    ) {
+        if self.rules.is_empty() {
+            return;
+        }
+        let active = self.active(&file.text, prefilter);
+        let start = out.len();
+        for &i in &self.texts {
+            if !active[i] {
+                continue;
+            }
+            let r = &self.rules[i];
+            if let Matcher::Text(re) = &r.matcher {
+                if !path_ok(r, &file.path) {
+                    continue;
+                }
+                for m in re.find_iter(&file.text) {
+                    out.push(Finding::new(&r.meta, file, m.start(), m.end()));
+                }
+            }
+        }
+        let needs_tree = self.rules.iter().enumerate().any(|(i, r)| {
+            active[i] && !matches!(r.matcher, Matcher::Text(_)) && path_ok(r, &file.path)
+        });
+        if !needs_tree {
+            return;
+        }
+        let Some(tree) = parse() else { return };
+        let want_refs = self.ref_exact.values().flatten().any(|&i| active[i]);
+        let ref_last = &self.ref_last;
+        let filter = |name: &str| want_refs && ref_last.contains(name);
+        let model = Model::build(&tree, &file.text, self.family, &filter);
+        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+        let mut emit = |rule: usize, node: Node<'_>, model: &Model<'_>, out: &mut Vec<Finding>| {
+            let r = &self.rules[rule];
+            if !seen.insert((rule, node.start_byte(), node.end_byte())) {
+                return;
+            }
+            if !context_ok(r, model, node, &file.path) {
+                return;
+            }
+            out.push(Finding::new(
+                &r.meta,
+                file,
+                node.start_byte(),
+                node.end_byte(),
+            ));
+        };
+        let mut cands: Vec<usize> = Vec::new();
+        for &(call, scope) in &model.calls {
+            let Some(callee) = model.callee(call) else {
+                continue;
+            };
+            cands.clear();
+            for name in model.resolve(callee, scope) {
+                if let Some(rs) = self.call_exact.get(&name) {
+                    cands.extend(rs);
+                }
+                for (p, i) in &self.call_prefix {
+                    if name.starts_with(p.as_str()) {
+                        cands.push(*i);
+                    }
+                }
+            }
+            if let Some(m) = model.method_name(callee) {
+                if let Some(rs) = self.call_method.get(m) {
+                    cands.extend(rs);
+                }
+            }
+            cands.sort_unstable();
+            cands.dedup();
+            for &i in &cands {
+                if !active[i] {
+                    continue;
+                }
+                if let Matcher::Call { args, .. } = &self.rules[i].matcher {
+                    if args.iter().all(|a| arg_ok(&model, call, scope, a)) {
+                        emit(i, call, &model, out);
+                    }
+                }
+            }
+        }
+        for &(node, scope) in &model.refs {
+            for name in model.resolve(node, scope) {
+                if let Some(rs) = self.ref_exact.get(&name) {
+                    for &i in rs {
+                        if active[i] {
+                            emit(i, node, &model, out);
+                        }
+                    }
+                }
+            }
+        }
+        for (node, module) in &model.imports {
+            for (m, i) in &self.imports {
+                if active[*i]
+                    && (module == m
+                        || module
+                            .strip_prefix(m.as_str())
+                            .is_some_and(|rest| rest.starts_with('.')))
+                {
+                    emit(*i, *node, &model, out);
+                }
+            }
+        }
+        let lang_idx = self
+            .family
+            .languages()
+            .iter()
+            .position(|l| *l == lang)
+            .unwrap_or(0);
+        if let Some(Some(cq)) = self.queries.get(lang_idx) {
+            if cq.pattern_rule.iter().any(|&i| active[i]) {
+                run_query(cq, &self.rules, &active, &tree, &model, &mut |i, n, m| {
+                    emit(i, n, m, out)
+                });
+            }
+        }
+        // Rules restricted by path apply to the whole file's findings.
+        let mut k = start;
+        while k < out.len() {
+            let keep = self
+                .rules
+                .iter()
+                .find(|r| Arc::ptr_eq(&r.meta, &out[k].rule))
+                .is_none_or(|r| path_ok(r, &file.path));
+            if keep {
+                k += 1;
+            } else {
+                out.remove(k);
+            }
+        }
+    }
+}
+
+fn path_ok(rule: &CodeRule, path: &str) -> bool {
+    if let Some(re) = &rule.context.path {
+        if !re.is_match(path) {
+            return false;
+        }
+    }
+    !(rule.context.not_in_tests && is_test_path(path))
+}
+
+fn context_ok(rule: &CodeRule, model: &Model<'_>, node: Node<'_>, path: &str) -> bool {
+    let c = &rule.context;
+    if !path_ok(rule, path) {
+        return false;
+    }
+    if c.not_in_tests
+        && model
+            .enclosing_functions(node)
+            .iter()
+            .any(|n| n.starts_with("test"))
+    {
+        return false;
+    }
+    if c.not_in_main && model.in_main_guard(node) {
+        return false;
+    }
+    if let Some(re) = &c.names {
+        if !model.context_names(node).iter().any(|n| re.is_match(n)) {
+            return false;
+        }
+    }
+    true
+}
+
+fn lit_eq(a: &Lit, b: &Lit) -> bool {
+    match (a, b) {
+        (Lit::Int(x), Lit::Float(y)) | (Lit::Float(y), Lit::Int(x)) => (*x as f64) == *y,
+        (Lit::Int(x), Lit::Bool(y)) | (Lit::Bool(y), Lit::Int(x)) => *x == i64::from(*y),
+        _ => a == b,
+    }
+}
+
+fn arg_ok(model: &Model<'_>, call: Node<'_>, scope: ScopeId, a: &ArgCheck) -> bool {
+    let wants_missing = a.kinds.contains(&Kind::Missing);
+    let value = match model.arg(call, scope, a.position, a.name.as_deref()) {
+        ArgValue::Unknown => return false,
+        ArgValue::Missing => return wants_missing,
+        ArgValue::Present(v) => v,
+    };
+    let present_kinds: Vec<Kind> = a
+        .kinds
+        .iter()
+        .copied()
+        .filter(|k| *k != Kind::Missing)
+        .collect();
+    let has_value_checks = a.equals.is_some()
+        || a.not_equals.is_some()
+        || a.regex.is_some()
+        || !a.names.is_empty()
+        || !a.not_names.is_empty();
+    if present_kinds.is_empty() && wants_missing && !has_value_checks {
+        return false;
+    }
+    value_ok(model, value, scope, &present_kinds, a)
+}
+
+fn value_ok(
+    model: &Model<'_>,
+    value: Node<'_>,
+    scope: ScopeId,
+    kinds: &[Kind],
+    a: &ArgCheck,
+) -> bool {
+    if !kinds.is_empty() && !kinds.contains(&model.kind(value, scope)) {
+        return false;
+    }
+    let lit = if a.equals.is_some() || a.not_equals.is_some() || a.regex.is_some() {
+        model.literal(value, scope)
+    } else {
+        None
+    };
+    if let Some(e) = &a.equals {
+        if !lit.as_ref().is_some_and(|l| lit_eq(l, e)) {
+            return false;
+        }
+    }
+    if let Some(ne) = &a.not_equals {
+        if !lit.as_ref().is_some_and(|l| !lit_eq(l, ne)) {
+            return false;
+        }
+    }
+    if let Some(re) = &a.regex {
+        if !matches!(&lit, Some(Lit::Str(s)) if re.is_match(s)) {
+            return false;
+        }
+    }
+    if !a.names.is_empty() || !a.not_names.is_empty() {
+        let names = model.resolve(value, scope);
+        if !a.names.is_empty()
+            && !names
+                .iter()
+                .any(|n| a.names.iter().any(|w| name_matches(w, n)))
+        {
+            return false;
+        }
+        if !a.not_names.is_empty()
+            && (names.is_empty()
+                || names
+                    .iter()
+                    .any(|n| a.not_names.iter().any(|w| name_matches(w, n))))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(p) => name.starts_with(p),
+        None => pattern == name,
+    }
+}
+
+fn compile_queries(lang: Language, rules: &[CodeRule]) -> Result<Option<CompiledQuery>, RuleError> {
+    let grammar = lang.grammar();
+    let mut source = String::new();
+    let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        let Matcher::Query { source: q, .. } = &r.matcher else {
+            continue;
+        };
+        // A rule whose query uses nodes this dialect lacks (e.g. JSX in .ts) skips the dialect.
+        if Query::new(&grammar, q).is_err() {
+            if lang == r.family.languages()[0] {
+                return Err(RuleError::new(&r.meta.origin, "invalid tree-sitter query")
+                    .rule(&r.meta.id)
+                    .field("match.query"));
+            }
+            continue;
+        }
+        let start = source.len();
+        source.push_str(q);
+        source.push('\n');
+        ranges.push((start, source.len(), i));
+    }
+    if ranges.is_empty() {
+        return Ok(None);
+    }
+    let query = Query::new(&grammar, &source).map_err(|e| {
+        RuleError::new(
+            "<rules>",
+            format!("cannot combine the {} queries: {e}", lang.name()),
+        )
+    })?;
+    let mut pattern_rule = Vec::with_capacity(query.pattern_count());
+    for p in 0..query.pattern_count() {
+        let at = query.start_byte_for_pattern(p);
+        let rule = ranges
+            .iter()
+            .find(|(s, e, _)| at >= *s && at < *e)
+            .map_or(0, |(_, _, i)| *i);
+        pattern_rule.push(rule);
+    }
+    Ok(Some(CompiledQuery {
+        query,
+        pattern_rule,
+    }))
+}
+
+fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
+    let scope = model.scope_at(node);
+    if !c.kinds.is_empty() && !c.kinds.contains(&model.kind(node, scope)) {
+        return false;
+    }
+    let text = model.src(node);
+    if let Some(re) = &c.regex {
+        if !re.is_match(text) {
+            return false;
+        }
+    }
+    if let Some(re) = &c.not_regex {
+        if re.is_match(text) {
+            return false;
+        }
+    }
+    if !c.names.is_empty() {
+        let names = model.resolve(node, scope);
+        if !names
+            .iter()
+            .any(|n| c.names.iter().any(|w| name_matches(w, n)))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn run_query(
+    cq: &CompiledQuery,
+    rules: &[CodeRule],
+    active: &[bool],
+    tree: &Tree,
+    model: &Model<'_>,
+    emit: &mut dyn FnMut(usize, Node<'_>, &Model<'_>),
+) {
+    let names = cq.query.capture_names();
+    let match_idx = names.iter().position(|n| *n == "match");
+    CURSOR.with(|cell| {
+        let mut cursor = cell.borrow_mut();
+        let mut it = cursor.matches(&cq.query, tree.root_node(), model.text.as_bytes());
+        while let Some(m) = it.next() {
+            let Some(&ri) = cq.pattern_rule.get(m.pattern_index) else {
+                continue;
+            };
+            if !active[ri] {
+                continue;
+            }
+            let Matcher::Query { captures, .. } = &rules[ri].matcher else {
+                continue;
+            };
+            let ok = captures.iter().all(|c| {
+                let mut any = false;
+                for cap in m.captures {
+                    if names.get(cap.index as usize) == Some(&c.name.as_str()) {
+                        any = true;
+                        if !capture_ok(model, cap.node, c) {
+                            return false;
+                        }
+                    }
+                }
+                any
+            });
+            if !ok {
+                continue;
+            }
+            let node = m
+                .captures
+                .iter()
+                .find(|c| Some(c.index as usize) == match_idx)
+                .or_else(|| m.captures.first())
+                .map(|c| c.node);
+            if let Some(n) = node {
+                emit(ri, n, model);
+            }
+        }
+    });
+}

@@ -1,0 +1,1007 @@
+//! The per-file semantic model: scopes, bindings (imports, aliases, constants) and the nodes
+//! rules look at, built in one iterative walk of the tree.
+
+use std::collections::HashMap;
+
+use tree_sitter::{Node, Tree};
+use vigil_core::lang::Family;
+
+use crate::model::{Kind, Lit};
+
+/// Index of a scope in [`Model::scopes`].
+pub type ScopeId = usize;
+
+/// How a name is bound in a scope.
+#[derive(Debug, Clone)]
+pub enum Bind<'t> {
+    /// An import: the qualified name it stands for.
+    Import(String),
+    /// An assignment from this expression.
+    Value(Node<'t>),
+    /// A member of an object: `const { exec } = require('child_process')`.
+    Member(Node<'t>, String),
+    /// Anything else: a parameter, a def, a loop variable. Shadows imports.
+    Opaque,
+}
+
+/// One scope: module, function, class or lambda.
+#[derive(Debug, Default)]
+pub struct Scope<'t> {
+    /// The enclosing scope.
+    pub parent: Option<ScopeId>,
+    /// Name of the function or class that opens it.
+    pub name: Option<&'t str>,
+    /// Bindings by name.
+    pub bindings: HashMap<&'t str, Vec<Bind<'t>>>,
+    /// `from m import *` modules (Python).
+    pub wildcards: Vec<String>,
+}
+
+/// What an argument lookup found.
+#[derive(Debug, Clone, Copy)]
+pub enum ArgValue<'t> {
+    /// The argument's value.
+    Present(Node<'t>),
+    /// Provably absent.
+    Missing,
+    /// Absent, but `*args`/`**kwargs`/spread or a non-literal options object could supply it.
+    Unknown,
+}
+
+/// The semantic model of one file.
+pub struct Model<'t> {
+    /// The file's text.
+    pub text: &'t str,
+    /// Python or JavaScript.
+    pub family: Family,
+    /// Scopes; 0 is the module.
+    pub scopes: Vec<Scope<'t>>,
+    /// The scope opened by a node (node id -> scope).
+    pub scope_of: HashMap<usize, ScopeId>,
+    /// Every call (and JS `new`) with its scope.
+    pub calls: Vec<(Node<'t>, ScopeId)>,
+    /// Identifier and attribute nodes whose last segment is interesting, with their scope.
+    pub refs: Vec<(Node<'t>, ScopeId)>,
+    /// Import statements and the module names they import.
+    pub imports: Vec<(Node<'t>, String)>,
+}
+
+const MAX_DEPTH: usize = 12;
+
+impl<'t> Model<'t> {
+    /// Builds the model in one walk. `ref_names` are the last segments of names that
+    /// `reference` rules look for (other identifiers are not recorded).
+    pub fn build(
+        tree: &'t Tree,
+        text: &'t str,
+        family: Family,
+        ref_names: &dyn Fn(&str) -> bool,
+    ) -> Model<'t> {
+        let mut m = Model {
+            text,
+            family,
+            scopes: vec![Scope::default()],
+            scope_of: HashMap::new(),
+            calls: Vec::new(),
+            refs: Vec::new(),
+            imports: Vec::new(),
+        };
+        // (end byte, scope) of open scopes.
+        let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
+        let mut cursor = tree.walk();
+        'walk: loop {
+            let node = cursor.node();
+            while stack.len() > 1 && node.start_byte() >= stack[stack.len() - 1].0 {
+                stack.pop();
+            }
+            let scope = stack[stack.len() - 1].1;
+            let opened = match family {
+                Family::Python => m.visit_python(node, scope, ref_names),
+                Family::JavaScript => m.visit_js(node, scope, ref_names),
+            };
+            if let Some(s) = opened {
+                stack.push((node.end_byte(), s));
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    continue 'walk;
+                }
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        m
+    }
+
+    /// The source text of a node.
+    pub fn src(&self, node: Node<'_>) -> &'t str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    pub(crate) fn open_scope(
+        &mut self,
+        node: Node<'t>,
+        parent: ScopeId,
+        name: Option<&'t str>,
+    ) -> ScopeId {
+        let id = self.scopes.len();
+        self.scopes.push(Scope {
+            parent: Some(parent),
+            name,
+            ..Scope::default()
+        });
+        self.scope_of.insert(node.id(), id);
+        id
+    }
+
+    pub(crate) fn bind(&mut self, scope: ScopeId, name: &'t str, b: Bind<'t>) {
+        if let Some(s) = self.scopes.get_mut(scope) {
+            s.bindings.entry(name).or_default().push(b);
+        }
+    }
+
+    /// The innermost scope containing `node`, found by walking up to a scope-opening node.
+    pub fn scope_at(&self, node: Node<'t>) -> ScopeId {
+        let mut cur = node.parent();
+        while let Some(n) = cur {
+            if let Some(&s) = self.scope_of.get(&n.id()) {
+                return s;
+            }
+            cur = n.parent();
+        }
+        0
+    }
+
+    /// The bindings of `name` in the innermost scope from `scope` outwards that binds it.
+    pub fn lookup(&self, scope: ScopeId, name: &str) -> Option<(ScopeId, &[Bind<'t>])> {
+        let mut cur = Some(scope);
+        while let Some(s) = cur {
+            let sc = &self.scopes[s];
+            if let Some(b) = sc.bindings.get(name) {
+                return Some((s, b));
+            }
+            cur = sc.parent;
+        }
+        None
+    }
+
+    /// The qualified names an expression may stand for (empty: unknown or local).
+    pub fn resolve(&self, node: Node<'t>, scope: ScopeId) -> Vec<String> {
+        let mut out = Vec::new();
+        self.resolve_into(node, scope, 0, &mut out);
+        out
+    }
+
+    fn resolve_into(&self, node: Node<'t>, scope: ScopeId, depth: usize, out: &mut Vec<String>) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let node = self.unwrap(node);
+        match node.kind() {
+            "identifier" => {
+                let name = self.src(node);
+                self.resolve_name(name, scope, depth, out);
+            }
+            "attribute" | "member_expression" => {
+                let (Some(obj), Some(prop)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name(if node.kind() == "attribute" {
+                        "attribute"
+                    } else {
+                        "property"
+                    }),
+                ) else {
+                    return;
+                };
+                let prop = self.src(prop);
+                let mut base = Vec::new();
+                self.resolve_into(obj, scope, depth + 1, &mut base);
+                for b in base {
+                    out.push(join_name(&b, prop));
+                }
+            }
+            "subscript_expression" => {
+                // obj['exec'] in JavaScript.
+                let (Some(obj), Some(idx)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name("index"),
+                ) else {
+                    return;
+                };
+                if let Some(Lit::Str(prop)) = self.literal(idx, scope) {
+                    let mut base = Vec::new();
+                    self.resolve_into(obj, scope, depth + 1, &mut base);
+                    for b in base {
+                        out.push(join_name(&b, &prop));
+                    }
+                }
+            }
+            "call_expression" if self.family == Family::JavaScript => {
+                if let Some(m) = self.js_required_module(node, scope) {
+                    out.push(m);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn resolve_name(&self, name: &str, scope: ScopeId, depth: usize, out: &mut Vec<String>) {
+        match self.lookup(scope, name) {
+            Some((s, binds)) => {
+                let before = out.len();
+                for b in binds {
+                    match b {
+                        Bind::Import(q) => out.push(q.clone()),
+                        Bind::Value(v) if binds.len() == 1 => {
+                            self.resolve_into(*v, s, depth + 1, out);
+                        }
+                        Bind::Member(obj, prop) if binds.len() == 1 => {
+                            let mut base = Vec::new();
+                            self.resolve_into(*obj, s, depth + 1, &mut base);
+                            for b in base {
+                                out.push(join_name(&b, prop));
+                            }
+                        }
+                        _ => {
+                            // A local definition shadows everything else.
+                            out.truncate(before);
+                            return;
+                        }
+                    }
+                }
+                out.sort();
+                out.dedup();
+            }
+            None => {
+                if self.family == Family::JavaScript
+                    && matches!(name, "window" | "globalThis" | "self" | "global")
+                {
+                    out.push(String::new());
+                    return;
+                }
+                out.push(name.to_owned());
+                for w in &self.scopes[0].wildcards {
+                    out.push(format!("{w}.{name}"));
+                }
+            }
+        }
+    }
+
+    /// Strips parentheses, type assertions and non-null assertions.
+    pub fn unwrap(&self, mut node: Node<'t>) -> Node<'t> {
+        for _ in 0..64 {
+            match node.kind() {
+                "parenthesized_expression"
+                | "as_expression"
+                | "non_null_expression"
+                | "satisfies_expression"
+                | "type_assertion"
+                | "await_expression" => {
+                    let next = node
+                        .child_by_field_name("expression")
+                        .or_else(|| node.named_child(0));
+                    match next {
+                        Some(n) if n.kind() != "type_annotation" => node = n,
+                        _ => return node,
+                    }
+                }
+                _ => return node,
+            }
+        }
+        node
+    }
+
+    /// The single value a name is bound to in its scope, if bound exactly once by assignment.
+    pub fn single_value(&self, name: &str, scope: ScopeId) -> Option<(Node<'t>, ScopeId)> {
+        let (s, binds) = self.lookup(scope, name)?;
+        match binds {
+            [Bind::Value(v)] => Some((*v, s)),
+            _ => None,
+        }
+    }
+
+    /// How a value was written.
+    pub fn kind(&self, node: Node<'t>, scope: ScopeId) -> Kind {
+        self.kind_at(node, scope, 0)
+    }
+
+    fn kind_at(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> Kind {
+        if depth > MAX_DEPTH {
+            return Kind::Dynamic;
+        }
+        let node = self.unwrap(node);
+        let sub = |n: Node<'t>| self.kind_at(n, scope, depth + 1);
+        match (self.family, node.kind()) {
+            (
+                _,
+                "integer" | "float" | "true" | "false" | "none" | "number" | "null" | "undefined",
+            ) => Kind::Literal,
+            (Family::Python, "string") => {
+                let mut k = Kind::Literal;
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    if ch.kind() == "interpolation" {
+                        let inner = ch.named_child(0).map_or(Kind::Dynamic, sub);
+                        k = join_fmt(k, inner);
+                    }
+                }
+                k
+            }
+            (Family::JavaScript, "string") => Kind::Literal,
+            (Family::JavaScript, "template_string") => {
+                let mut k = Kind::Literal;
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    if ch.kind() == "template_substitution" {
+                        let inner = ch.named_child(0).map_or(Kind::Dynamic, sub);
+                        k = join_fmt(k, inner);
+                    }
+                }
+                k
+            }
+            (_, "concatenated_string") => {
+                let mut k = Kind::Literal;
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    k = join_fmt(k, sub(ch));
+                }
+                k
+            }
+            (_, "unary_operator" | "unary_expression") => {
+                let arg = node
+                    .child_by_field_name("argument")
+                    .or_else(|| node.child_by_field_name("operand"));
+                match arg.map(sub) {
+                    Some(Kind::Literal) => Kind::Literal,
+                    Some(Kind::Constant) => Kind::Constant,
+                    _ => Kind::Dynamic,
+                }
+            }
+            (_, "list" | "tuple" | "set" | "array") => {
+                let mut k = Kind::Literal;
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    if ch.kind() == "comment" {
+                        continue;
+                    }
+                    match sub(ch) {
+                        Kind::Literal => {}
+                        Kind::Constant => k = Kind::Constant,
+                        _ => return Kind::Dynamic,
+                    }
+                }
+                k
+            }
+            (_, "binary_operator" | "binary_expression") => {
+                let op = node
+                    .child_by_field_name("operator")
+                    .map(|o| self.src(o))
+                    .unwrap_or("");
+                let (Some(l), Some(r)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                ) else {
+                    return Kind::Dynamic;
+                };
+                let (kl, kr) = (sub(l), sub(r));
+                if is_const(kl) && is_const(kr) {
+                    return Kind::Constant;
+                }
+                if matches!(op, "+" | "%")
+                    && (self.is_stringish(l, scope) || self.is_stringish(r, scope))
+                {
+                    return Kind::Formatted;
+                }
+                if matches!(kl, Kind::Formatted) || matches!(kr, Kind::Formatted) {
+                    return Kind::Formatted;
+                }
+                Kind::Dynamic
+            }
+            (_, "conditional_expression" | "ternary_expression") => {
+                let mut all_const = true;
+                let mut c = node.walk();
+                let children: Vec<_> = node.named_children(&mut c).collect();
+                // Python: a if cond else b -> children [a, cond, b]; JS: cond ? a : b.
+                let values: Vec<Node<'t>> = if self.family == Family::Python {
+                    children
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != 1)
+                        .map(|(_, n)| *n)
+                        .collect()
+                } else {
+                    children.iter().skip(1).copied().collect()
+                };
+                for v in values {
+                    all_const &= is_const(sub(v));
+                }
+                if all_const {
+                    Kind::Constant
+                } else {
+                    Kind::Dynamic
+                }
+            }
+            (_, "call" | "call_expression") => self.call_kind(node, scope, depth),
+            (_, "identifier") => {
+                let name = self.src(node);
+                if self.family == Family::JavaScript && name == "undefined" {
+                    return Kind::Literal;
+                }
+                match self.single_value(name, scope) {
+                    Some((v, s)) => match self.kind_at(v, s, depth + 1) {
+                        Kind::Literal | Kind::Constant => Kind::Constant,
+                        Kind::Formatted => Kind::Formatted,
+                        _ => Kind::Dynamic,
+                    },
+                    None => Kind::Dynamic,
+                }
+            }
+            _ => Kind::Dynamic,
+        }
+    }
+
+    fn call_kind(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> Kind {
+        let Some(func) = node.child_by_field_name("function") else {
+            return Kind::Dynamic;
+        };
+        let func = self.unwrap(func);
+        if !matches!(func.kind(), "attribute" | "member_expression") {
+            return Kind::Dynamic;
+        }
+        let field = if func.kind() == "attribute" {
+            "attribute"
+        } else {
+            "property"
+        };
+        let (Some(obj), Some(prop)) = (
+            func.child_by_field_name("object"),
+            func.child_by_field_name(field),
+        ) else {
+            return Kind::Dynamic;
+        };
+        let method = self.src(prop);
+        let string_methods = [
+            "format", "join", "concat", "replace", "strip", "lower", "upper", "trim", "encode",
+            "decode",
+        ];
+        if !string_methods.contains(&method) || !self.is_stringish(obj, scope) {
+            return Kind::Dynamic;
+        }
+        let mut k = match self.kind_at(obj, scope, depth + 1) {
+            Kind::Literal | Kind::Constant => Kind::Constant,
+            Kind::Formatted => Kind::Formatted,
+            _ => Kind::Dynamic,
+        };
+        if k == Kind::Dynamic {
+            return Kind::Formatted;
+        }
+        if let Some(args) = node.child_by_field_name("arguments") {
+            let mut c = args.walk();
+            for a in args.named_children(&mut c) {
+                let a = match a.kind() {
+                    "keyword_argument" => match a.child_by_field_name("value") {
+                        Some(v) => v,
+                        None => continue,
+                    },
+                    "comment" => continue,
+                    _ => a,
+                };
+                if !is_const(self.kind_at(a, scope, depth + 1)) {
+                    k = Kind::Formatted;
+                }
+            }
+        }
+        k
+    }
+
+    /// True when the expression is (or is built from) a string.
+    pub fn is_stringish(&self, node: Node<'t>, scope: ScopeId) -> bool {
+        let node = self.unwrap(node);
+        match node.kind() {
+            "string" | "concatenated_string" | "template_string" => true,
+            "binary_operator" | "binary_expression" => {
+                node.child_by_field_name("left")
+                    .is_some_and(|l| self.is_stringish(l, scope))
+                    || node
+                        .child_by_field_name("right")
+                        .is_some_and(|r| self.is_stringish(r, scope))
+            }
+            "identifier" => self
+                .single_value(self.src(node), scope)
+                .is_some_and(|(v, s)| v.id() != node.id() && self.is_stringish_shallow(v, s)),
+            "call" | "call_expression" => node
+                .child_by_field_name("function")
+                .map(|f| self.unwrap(f))
+                .filter(|f| matches!(f.kind(), "attribute" | "member_expression"))
+                .and_then(|f| f.child_by_field_name("object"))
+                .is_some_and(|o| self.is_stringish_shallow(o, scope)),
+            _ => false,
+        }
+    }
+
+    fn is_stringish_shallow(&self, node: Node<'t>, scope: ScopeId) -> bool {
+        let node = self.unwrap(node);
+        match node.kind() {
+            "string" | "concatenated_string" | "template_string" => true,
+            "binary_operator" | "binary_expression" | "call" | "call_expression" => {
+                self.is_stringish(node, scope)
+            }
+            _ => false,
+        }
+    }
+
+    /// The literal value of an expression, through same-scope constants.
+    pub fn literal(&self, node: Node<'t>, scope: ScopeId) -> Option<Lit> {
+        self.literal_at(node, scope, 0)
+    }
+
+    fn literal_at(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> Option<Lit> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let node = self.unwrap(node);
+        match node.kind() {
+            "true" => Some(Lit::Bool(true)),
+            "false" => Some(Lit::Bool(false)),
+            "none" | "null" | "undefined" => Some(Lit::None),
+            "integer" | "number" | "float" => parse_number(self.src(node)),
+            "string" => self.string_value(node).map(Lit::Str),
+            "template_string" => {
+                let mut c = node.walk();
+                if node
+                    .named_children(&mut c)
+                    .any(|n| n.kind() == "template_substitution")
+                {
+                    return None;
+                }
+                let s = self.src(node);
+                Some(Lit::Str(s.trim_matches('`').to_owned()))
+            }
+            "concatenated_string" => {
+                let mut out = String::new();
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    match self.literal_at(ch, scope, depth + 1)? {
+                        Lit::Str(s) => out.push_str(&s),
+                        _ => return None,
+                    }
+                }
+                Some(Lit::Str(out))
+            }
+            "binary_operator" | "binary_expression" => {
+                let op = node.child_by_field_name("operator").map(|o| self.src(o))?;
+                if op != "+" {
+                    return None;
+                }
+                let l = self.literal_at(node.child_by_field_name("left")?, scope, depth + 1)?;
+                let r = self.literal_at(node.child_by_field_name("right")?, scope, depth + 1)?;
+                match (l, r) {
+                    (Lit::Str(a), Lit::Str(b)) => Some(Lit::Str(a + &b)),
+                    (Lit::Int(a), Lit::Int(b)) => a.checked_add(b).map(Lit::Int),
+                    _ => None,
+                }
+            }
+            "unary_operator" | "unary_expression" => {
+                let op = node.child_by_field_name("operator").map(|o| self.src(o))?;
+                let arg = node
+                    .child_by_field_name("argument")
+                    .or_else(|| node.child_by_field_name("operand"))?;
+                match (op, self.literal_at(arg, scope, depth + 1)?) {
+                    ("-", Lit::Int(i)) => Some(Lit::Int(-i)),
+                    ("-", Lit::Float(f)) => Some(Lit::Float(-f)),
+                    ("!", Lit::Int(i)) => Some(Lit::Bool(i == 0)),
+                    ("!", Lit::Bool(b)) => Some(Lit::Bool(!b)),
+                    ("not", Lit::Bool(b)) => Some(Lit::Bool(!b)),
+                    _ => None,
+                }
+            }
+            "identifier" => {
+                let name = self.src(node);
+                if self.family == Family::JavaScript && name == "undefined" {
+                    return Some(Lit::None);
+                }
+                let (v, s) = self.single_value(name, scope)?;
+                if v.id() == node.id() {
+                    return None;
+                }
+                self.literal_at(v, s, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The value of a string literal without interpolation (escapes kept as written, except
+    /// simple quotes and backslashes).
+    pub fn string_value(&self, node: Node<'t>) -> Option<String> {
+        let mut out = String::new();
+        let mut c = node.walk();
+        let mut any_content = false;
+        for ch in node.named_children(&mut c) {
+            match ch.kind() {
+                "string_content" | "string_fragment" => {
+                    out.push_str(self.src(ch));
+                    any_content = true;
+                }
+                "escape_sequence" => {
+                    let e = self.src(ch);
+                    match e {
+                        "\\n" => out.push('\n'),
+                        "\\t" => out.push('\t'),
+                        "\\\\" => out.push('\\'),
+                        "\\'" => out.push('\''),
+                        "\\\"" => out.push('"'),
+                        _ => out.push_str(e),
+                    }
+                    any_content = true;
+                }
+                "interpolation" | "template_substitution" => return None,
+                _ => {}
+            }
+        }
+        if !any_content && self.family == Family::Python {
+            // Python 3.12 grammars put content in string_content; older ones may not.
+            let s = self.src(node);
+            let s = s.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            for q in ["\"\"\"", "'''", "\"", "'"] {
+                if s.len() >= 2 * q.len() && s.starts_with(q) && s.ends_with(q) {
+                    return Some(s[q.len()..s.len() - q.len()].to_owned());
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The callee of a call node (`function` or `constructor`).
+    pub fn callee(&self, call: Node<'t>) -> Option<Node<'t>> {
+        call.child_by_field_name("function")
+            .or_else(|| call.child_by_field_name("constructor"))
+            .map(|n| self.unwrap(n))
+    }
+
+    /// The method name of a callee written `x.name(...)`.
+    pub fn method_name(&self, callee: Node<'t>) -> Option<&'t str> {
+        match callee.kind() {
+            "attribute" => callee.child_by_field_name("attribute").map(|n| self.src(n)),
+            "member_expression" => callee.child_by_field_name("property").map(|n| self.src(n)),
+            "subscript_expression" => {
+                let idx = callee.child_by_field_name("index")?;
+                if idx.kind() == "string" {
+                    let mut c = idx.walk();
+                    let frag = idx
+                        .named_children(&mut c)
+                        .find(|n| n.kind() == "string_fragment");
+                    frag.map(|n| self.src(n))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Finds an argument of a call by position and/or keyword name (an options-object path in
+    /// JavaScript).
+    pub fn arg(
+        &self,
+        call: Node<'t>,
+        scope: ScopeId,
+        position: Option<usize>,
+        name: Option<&str>,
+    ) -> ArgValue<'t> {
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return if position.is_some() || name.is_some() {
+                ArgValue::Missing
+            } else {
+                ArgValue::Unknown
+            };
+        };
+        let mut positional = Vec::new();
+        let mut keywords: Vec<(&'t str, Node<'t>)> = Vec::new();
+        let (mut star, mut kwstar) = (false, false);
+        if matches!(args.kind(), "generator_expression" | "template_string") {
+            positional.push(args);
+        } else {
+            let mut c = args.walk();
+            for a in args.named_children(&mut c) {
+                match a.kind() {
+                    "comment" => {}
+                    "keyword_argument" => {
+                        if let (Some(n), Some(v)) = (
+                            a.child_by_field_name("name"),
+                            a.child_by_field_name("value"),
+                        ) {
+                            keywords.push((self.src(n), v));
+                        }
+                    }
+                    "list_splat" => star = true,
+                    "dictionary_splat" => kwstar = true,
+                    "spread_element" => {
+                        star = true;
+                        kwstar = true;
+                    }
+                    _ => positional.push(a),
+                }
+            }
+        }
+        match self.family {
+            Family::Python => {
+                if let Some(n) = name {
+                    if let Some((_, v)) = keywords.iter().find(|(k, _)| *k == n) {
+                        return ArgValue::Present(*v);
+                    }
+                }
+                if let Some(p) = position {
+                    if let Some(v) = positional.get(p) {
+                        return ArgValue::Present(*v);
+                    }
+                    if star {
+                        return ArgValue::Unknown;
+                    }
+                }
+                if name.is_some() && kwstar {
+                    return ArgValue::Unknown;
+                }
+                ArgValue::Missing
+            }
+            Family::JavaScript => match (position, name) {
+                (Some(p), None) => match positional.get(p) {
+                    Some(v) => ArgValue::Present(*v),
+                    None if star => ArgValue::Unknown,
+                    None => ArgValue::Missing,
+                },
+                (Some(p), Some(path)) => match positional.get(p) {
+                    Some(v) => self.option(*v, scope, path),
+                    None if star => ArgValue::Unknown,
+                    None => ArgValue::Missing,
+                },
+                (None, Some(path)) => {
+                    let mut unknown = star;
+                    for v in &positional {
+                        match self.option(*v, scope, path) {
+                            ArgValue::Present(x) => return ArgValue::Present(x),
+                            ArgValue::Unknown => {
+                                if self.object_literal(*v, scope).is_none()
+                                    && !self.is_plain_literal(*v)
+                                {
+                                    unknown = true;
+                                }
+                            }
+                            ArgValue::Missing => {}
+                        }
+                    }
+                    if unknown {
+                        ArgValue::Unknown
+                    } else {
+                        ArgValue::Missing
+                    }
+                }
+                (None, None) => ArgValue::Unknown,
+            },
+        }
+    }
+
+    fn is_plain_literal(&self, node: Node<'t>) -> bool {
+        matches!(
+            self.unwrap(node).kind(),
+            "string"
+                | "number"
+                | "true"
+                | "false"
+                | "null"
+                | "template_string"
+                | "array"
+                | "arrow_function"
+                | "function_expression"
+        )
+    }
+
+    /// The object literal an expression is (directly or through a single `const`).
+    pub fn object_literal(&self, node: Node<'t>, scope: ScopeId) -> Option<Node<'t>> {
+        let node = self.unwrap(node);
+        match node.kind() {
+            "object" => Some(node),
+            "identifier" => {
+                let (v, s) = self.single_value(self.src(node), scope)?;
+                let v = self.unwrap(v);
+                (v.kind() == "object" && s <= scope).then_some(v)
+            }
+            _ => None,
+        }
+    }
+
+    /// Looks up a dotted property path in an object-literal value.
+    pub fn option(&self, value: Node<'t>, scope: ScopeId, path: &str) -> ArgValue<'t> {
+        let Some(mut obj) = self.object_literal(value, scope) else {
+            return ArgValue::Unknown;
+        };
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let mut found = None;
+            let mut spread = false;
+            let mut c = obj.walk();
+            for p in obj.named_children(&mut c) {
+                match p.kind() {
+                    "pair" => {
+                        let Some(k) = p.child_by_field_name("key") else {
+                            continue;
+                        };
+                        let key = match k.kind() {
+                            "string" => self.string_value(k).unwrap_or_default(),
+                            _ => self.src(k).to_owned(),
+                        };
+                        if key == part {
+                            found = p.child_by_field_name("value");
+                        }
+                    }
+                    "shorthand_property_identifier" if self.src(p) == part => found = Some(p),
+                    "spread_element" => spread = true,
+                    _ => {}
+                }
+            }
+            match found {
+                Some(v) if parts.peek().is_none() => return ArgValue::Present(v),
+                Some(v) => match self.object_literal(v, scope) {
+                    Some(o) => obj = o,
+                    None => return ArgValue::Unknown,
+                },
+                None if spread => return ArgValue::Unknown,
+                None => return ArgValue::Missing,
+            }
+        }
+        ArgValue::Missing
+    }
+
+    /// For `require('x')` / `import('x')` calls: the module name `x` (without `node:`).
+    pub fn js_required_module(&self, call: Node<'t>, scope: ScopeId) -> Option<String> {
+        let func = call.child_by_field_name("function")?;
+        let is_require = match func.kind() {
+            "import" => true,
+            "identifier" => self.src(func) == "require" && self.lookup(scope, "require").is_none(),
+            _ => false,
+        };
+        if !is_require {
+            return None;
+        }
+        let args = call.child_by_field_name("arguments")?;
+        let first = args.named_child(0)?;
+        match self.literal(first, scope)? {
+            Lit::Str(s) => Some(normalize_module(&s)),
+            _ => None,
+        }
+    }
+
+    /// Names of the functions enclosing `node`, innermost first.
+    pub fn enclosing_functions(&self, node: Node<'t>) -> Vec<&'t str> {
+        let mut names = Vec::new();
+        let mut cur = node.parent();
+        while let Some(n) = cur {
+            if matches!(
+                n.kind(),
+                "function_definition"
+                    | "function_declaration"
+                    | "method_definition"
+                    | "generator_function_declaration"
+            ) {
+                if let Some(name) = n.child_by_field_name("name") {
+                    names.push(self.src(name));
+                }
+            }
+            cur = n.parent();
+        }
+        names
+    }
+
+    /// True under `if __name__ == "__main__":`.
+    pub fn in_main_guard(&self, node: Node<'t>) -> bool {
+        let mut cur = node.parent();
+        while let Some(n) = cur {
+            if n.kind() == "if_statement" {
+                if let Some(c) = n.child_by_field_name("condition") {
+                    let t = self.src(c);
+                    if t.contains("__name__") && t.contains("__main__") {
+                        return true;
+                    }
+                }
+            }
+            cur = n.parent();
+        }
+        false
+    }
+
+    /// Names that give `node` its meaning: assignment targets, keyword names, object keys, and
+    /// enclosing function names.
+    pub fn context_names(&self, node: Node<'t>) -> Vec<&'t str> {
+        let mut out = Vec::new();
+        let mut cur = node.parent();
+        let mut steps = 0;
+        while let Some(n) = cur {
+            steps += 1;
+            match n.kind() {
+                "assignment" | "augmented_assignment" | "assignment_expression" => {
+                    if let Some(l) = n.child_by_field_name("left") {
+                        out.push(self.src(l));
+                    }
+                }
+                "keyword_argument" | "variable_declarator" | "default_parameter" => {
+                    if let Some(l) = n.child_by_field_name("name") {
+                        out.push(self.src(l));
+                    }
+                }
+                "pair" => {
+                    if let Some(l) = n.child_by_field_name("key") {
+                        out.push(self.src(l));
+                    }
+                }
+                "function_definition"
+                | "function_declaration"
+                | "method_definition"
+                | "class_definition"
+                | "class_declaration" => {
+                    if let Some(l) = n.child_by_field_name("name") {
+                        out.push(self.src(l));
+                    }
+                }
+                _ => {}
+            }
+            if steps > 64 {
+                break;
+            }
+            cur = n.parent();
+        }
+        out
+    }
+}
+
+/// Joins a base qualified name and a member (an empty base stands for the global object).
+pub fn join_name(base: &str, member: &str) -> String {
+    if base.is_empty() {
+        member.to_owned()
+    } else {
+        format!("{base}.{member}")
+    }
+}
+
+/// `node:fs` -> `fs`; `fs/promises` stays.
+pub fn normalize_module(s: &str) -> String {
+    s.strip_prefix("node:").unwrap_or(s).to_owned()
+}
+
+fn is_const(k: Kind) -> bool {
+    matches!(k, Kind::Literal | Kind::Constant)
+}
+
+fn join_fmt(acc: Kind, part: Kind) -> Kind {
+    match (acc, part) {
+        (Kind::Formatted, _) => Kind::Formatted,
+        (_, Kind::Literal) => acc,
+        (Kind::Literal, Kind::Constant) | (Kind::Constant, Kind::Constant) => Kind::Constant,
+        _ => Kind::Formatted,
+    }
+}
+
+fn parse_number(s: &str) -> Option<Lit> {
+    let t: String = s.chars().filter(|&c| c != '_').collect();
+    let t = t.trim_end_matches(['n', 'l', 'L', 'j', 'J']);
+    let lower = t.to_ascii_lowercase();
+    let parsed = if let Some(h) = lower.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        i64::from_str_radix(o, 8).ok()
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        i64::from_str_radix(b, 2).ok()
+    } else if lower.len() > 1 && lower.starts_with('0') && lower.bytes().all(|b| b.is_ascii_digit())
+    {
+        // Legacy octal (JS 0777).
+        i64::from_str_radix(&lower[1..], 8).ok()
+    } else {
+        lower.parse::<i64>().ok()
+    };
+    match parsed {
+        Some(i) => Some(Lit::Int(i)),
+        None => lower.parse::<f64>().ok().map(Lit::Float),
+    }
+}

@@ -1,0 +1,232 @@
+//! Python bindings for the semantic model: imports, aliases, definitions, assignments.
+
+use tree_sitter::Node;
+
+use super::model::{Bind, Model, ScopeId};
+
+impl<'t> Model<'t> {
+    /// Visits one Python node during the model walk; returns a scope it opens.
+    pub(crate) fn visit_python(
+        &mut self,
+        node: Node<'t>,
+        scope: ScopeId,
+        ref_names: &dyn Fn(&str) -> bool,
+    ) -> Option<ScopeId> {
+        match node.kind() {
+            "call" => self.calls.push((node, scope)),
+            "import_statement" => {
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    match ch.kind() {
+                        "dotted_name" => {
+                            let full = self.src(ch);
+                            let first = full.split('.').next().unwrap_or(full).trim();
+                            let first_node = ch.named_child(0).unwrap_or(ch);
+                            self.bind(scope, self.src(first_node), Bind::Import(first.to_owned()));
+                            self.imports.push((node, compact(full)));
+                        }
+                        "aliased_import" => {
+                            if let (Some(n), Some(a)) = (
+                                ch.child_by_field_name("name"),
+                                ch.child_by_field_name("alias"),
+                            ) {
+                                let q = compact(self.src(n));
+                                self.bind(scope, self.src(a), Bind::Import(q.clone()));
+                                self.imports.push((node, q));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "import_from_statement" => {
+                let module = node
+                    .child_by_field_name("module_name")
+                    .map(|m| compact(self.src(m)))
+                    .unwrap_or_default();
+                self.imports.push((node, module.clone()));
+                let mut c = node.walk();
+                for ch in node.named_children(&mut c) {
+                    if ch.kind() == "wildcard_import" {
+                        if let Some(s) = self.scopes.get_mut(scope) {
+                            s.wildcards.push(module.clone());
+                        }
+                    }
+                }
+                let mut c = node.walk();
+                for ch in node.children_by_field_name("name", &mut c) {
+                    let (name_node, local) = match ch.kind() {
+                        "aliased_import" => match (
+                            ch.child_by_field_name("name"),
+                            ch.child_by_field_name("alias"),
+                        ) {
+                            (Some(n), Some(a)) => (n, self.src(a)),
+                            _ => continue,
+                        },
+                        _ => (ch, self.src(ch)),
+                    };
+                    let q = format!("{module}.{}", compact(self.src(name_node)));
+                    self.imports.push((node, q.clone()));
+                    self.bind(scope, local, Bind::Import(q));
+                }
+            }
+            "function_definition" | "class_definition" => {
+                let name = node.child_by_field_name("name").map(|n| self.src(n));
+                if let Some(n) = name {
+                    self.bind(scope, n, Bind::Opaque);
+                }
+                let s = self.open_scope(node, scope, name);
+                if let Some(p) = node.child_by_field_name("parameters") {
+                    self.bind_pattern(p, s);
+                }
+                return Some(s);
+            }
+            "lambda" => {
+                let s = self.open_scope(node, scope, None);
+                if let Some(p) = node.child_by_field_name("parameters") {
+                    self.bind_pattern(p, s);
+                }
+                return Some(s);
+            }
+            "assignment" => {
+                let (Some(left), right) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                ) else {
+                    return None;
+                };
+                let mut value = right;
+                // Chained: a = b = value.
+                while let Some(v) = value.filter(|v| v.kind() == "assignment") {
+                    value = v.child_by_field_name("right");
+                }
+                match (left.kind(), value) {
+                    ("identifier", Some(v)) => self.bind(scope, self.src(left), Bind::Value(v)),
+                    ("identifier", None) => {}
+                    _ => self.bind_pattern(left, scope),
+                }
+            }
+            "augmented_assignment" => {
+                if let Some(l) = node
+                    .child_by_field_name("left")
+                    .filter(|l| l.kind() == "identifier")
+                {
+                    self.bind(scope, self.src(l), Bind::Opaque);
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                if let Some(l) = node.child_by_field_name("left") {
+                    self.bind_pattern(l, scope);
+                }
+            }
+            "as_pattern_target" | "named_expression" => {
+                let target = if node.kind() == "named_expression" {
+                    node.child_by_field_name("name")
+                } else {
+                    Some(node)
+                };
+                if let Some(t) = target {
+                    self.bind_pattern(t, scope);
+                }
+            }
+            "except_clause" => {
+                // `except E as e`: the identifier after `as`.
+                let mut c = node.walk();
+                let mut after_as = false;
+                for ch in node.children(&mut c) {
+                    if after_as && ch.kind() == "identifier" {
+                        self.bind(scope, self.src(ch), Bind::Opaque);
+                    }
+                    after_as = ch.kind() == "as";
+                }
+            }
+            "attribute" => {
+                if let Some(a) = node.child_by_field_name("attribute") {
+                    if ref_names(self.src(a)) {
+                        self.refs.push((node, scope));
+                    }
+                }
+            }
+            "identifier" => {
+                if ref_names(self.src(node)) && self.is_load_identifier(node) {
+                    self.refs.push((node, scope));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn is_load_identifier(&self, node: Node<'t>) -> bool {
+        let Some(p) = node.parent() else { return true };
+        match p.kind() {
+            "attribute" => p.child_by_field_name("attribute").map(|a| a.id()) != Some(node.id()),
+            "dotted_name"
+            | "aliased_import"
+            | "keyword_argument"
+            | "function_definition"
+            | "class_definition"
+            | "parameters"
+            | "default_parameter"
+            | "typed_parameter"
+            | "import_from_statement" => {
+                p.kind() == "keyword_argument"
+                    && p.child_by_field_name("value").map(|v| v.id()) == Some(node.id())
+            }
+            "assignment" => p.child_by_field_name("left").map(|l| l.id()) != Some(node.id()),
+            _ => true,
+        }
+    }
+
+    /// Binds every identifier in a target or parameter pattern as opaque (skips defaults and
+    /// annotations).
+    pub(crate) fn bind_pattern(&mut self, root: Node<'t>, scope: ScopeId) {
+        let mut stack = vec![root];
+        let mut steps = 0;
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > 10_000 {
+                break;
+            }
+            match n.kind() {
+                "identifier" | "shorthand_property_identifier_pattern" => {
+                    self.bind(scope, self.src(n), Bind::Opaque);
+                    continue;
+                }
+                // Targets that bind no name: `a.b = x`, `a[i] = x`; and annotations, defaults.
+                "type"
+                | "type_annotation"
+                | "decorator"
+                | "string"
+                | "number"
+                | "integer"
+                | "attribute"
+                | "subscript"
+                | "member_expression"
+                | "subscript_expression"
+                | "call"
+                | "call_expression" => continue,
+                _ => {}
+            }
+            let mut c = n.walk();
+            for (i, ch) in n.named_children(&mut c).enumerate() {
+                // Skip default values: `value` / `right` fields.
+                let field = n.field_name_for_named_child(i as u32);
+                if matches!(field, Some("value" | "right" | "type" | "key"))
+                    && n.kind() != "pair_pattern"
+                {
+                    continue;
+                }
+                if n.kind() == "pair_pattern" && field == Some("key") {
+                    continue;
+                }
+                stack.push(ch);
+            }
+        }
+    }
+}
+
+/// `a . b` -> `a.b`.
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}

@@ -1,0 +1,373 @@
+//! vigil-rules: the rule model, the loader, and the detectors.
+//!
+//! Rules are data: TOML files under the repository's `rules/` folder are embedded at build time
+//! ([`embedded_sources`]), and user folders load through the same path ([`load_dir`]). Loading
+//! validates every rule and fails with a [`RuleError`] naming the file, rule and field. A
+//! [`RuleSet`] compiles the selected rules once and implements [`vigil_core::Analyzer`]:
+//! code rules run on a per-file semantic model ([`code`]), secret rules on the text
+//! ([`secrets`]).
+
+pub mod code;
+pub mod error;
+pub mod fixtures;
+pub mod model;
+pub mod secrets;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use tree_sitter::Tree;
+use vigil_core::engine::FileContext;
+use vigil_core::{Analyzer, Confidence, Finding, RuleMeta, SecretInfo, Severity, SourceFile};
+
+pub use error::RuleError;
+pub use model::{load_code_rule, CodeRule};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The built-in rule files: (path relative to the repository, contents).
+pub fn embedded_sources() -> Vec<(String, String)> {
+    embedded::EMBEDDED
+        .iter()
+        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+        .collect()
+}
+
+/// Reads every `*.toml` file under `dir` (recursively, sorted) as rule sources.
+pub fn load_dir(dir: &Path) -> Result<Vec<(String, String)>, RuleError> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| {
+            RuleError::new(
+                &d.display().to_string(),
+                format!("cannot read the rule folder: {e}"),
+            )
+        })?;
+        for e in entries {
+            let e = e.map_err(|e| {
+                RuleError::new(
+                    &d.display().to_string(),
+                    format!("cannot read the rule folder: {e}"),
+                )
+            })?;
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let shown = f.display().to_string();
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| RuleError::new(&shown, format!("cannot read: {e}")))?;
+        out.push((shown, text));
+    }
+    Ok(out)
+}
+
+/// Every loaded rule, before selection.
+pub struct Catalog {
+    /// Code rules.
+    pub code: Vec<CodeRule>,
+    /// Secret rule sources, compiled by [`secrets::SecretRuleSet`].
+    pub secrets: secrets::SecretRuleSet,
+    /// Secret rules' metadata, in the secret rule set's order.
+    pub secret_metas: Vec<Arc<RuleMeta>>,
+}
+
+fn is_secret_file(path: &str) -> bool {
+    let p = path.replace('\\', "/");
+    p.contains("/secrets/") || p.starts_with("secrets/") || p.starts_with("rules/secrets/")
+}
+
+impl Catalog {
+    /// Loads and validates rule sources (embedded ones and user folders together). Secret rule
+    /// files are those under a `secrets/` folder; the others are code rules.
+    pub fn load(sources: &[(String, String)]) -> Result<Catalog, RuleError> {
+        let mut code = Vec::new();
+        let mut secret_sources = Vec::new();
+        for (path, text) in sources {
+            if is_secret_file(path) {
+                secret_sources.push((path.clone(), text.clone()));
+            } else {
+                code.push(load_code_rule(path, text)?);
+            }
+        }
+        let secrets = secrets::SecretRuleSet::load(&secret_sources).map_err(|e| {
+            let msg = e.to_string();
+            RuleError::new(
+                msg.split(':').next().unwrap_or("rules/secrets"),
+                msg.clone(),
+            )
+        })?;
+        let secret_metas = secrets
+            .rules()
+            .iter()
+            .map(|r| Arc::new(secret_meta(r)))
+            .collect();
+        let catalog = Catalog {
+            code,
+            secrets,
+            secret_metas,
+        };
+        let mut seen = HashSet::new();
+        for m in catalog.metas() {
+            if !seen.insert(m.id.clone()) {
+                return Err(RuleError::new(&m.origin, "duplicate rule id")
+                    .rule(&m.id)
+                    .field("id"));
+            }
+        }
+        Ok(catalog)
+    }
+
+    /// The built-in rules.
+    pub fn builtin() -> Result<Catalog, RuleError> {
+        Catalog::load(&embedded_sources())
+    }
+
+    /// Every rule's metadata, sorted by id.
+    pub fn metas(&self) -> Vec<Arc<RuleMeta>> {
+        let mut v: Vec<Arc<RuleMeta>> = self
+            .code
+            .iter()
+            .map(|r| Arc::clone(&r.meta))
+            .chain(self.secret_metas.iter().cloned())
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+}
+
+fn secret_meta(r: &secrets::SecretRule) -> RuleMeta {
+    RuleMeta {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        message: format!("{} found in the code: treat it as leaked", r.title),
+        severity: r.severity.parse().unwrap_or(Severity::High),
+        confidence: r.confidence.parse().unwrap_or(Confidence::High),
+        cwe: r.cwe.clone(),
+        owasp: Some("A07:2021-Identification and Authentication Failures".to_owned()),
+        description: r.description.clone(),
+        fix: r.fix.clone(),
+        example_vulnerable: None,
+        example_fixed: None,
+        references: r.references.clone(),
+        tags: vec!["secret".to_owned()],
+        language: "any".to_owned(),
+        enabled: true,
+        origin: r.file.clone(),
+    }
+}
+
+/// Which rules run: `--select` / `--ignore` entries are rule ids or prefixes (`py-`, `secret-`)
+/// or CWE ids (`CWE-78`).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// If non-empty, only rules matching one of these (including opt-in rules).
+    pub select: Vec<String>,
+    /// Rules matching one of these never run.
+    pub ignore: Vec<String>,
+}
+
+fn selector_matches(sel: &str, meta: &RuleMeta) -> bool {
+    if let Some(n) = sel
+        .strip_prefix("CWE-")
+        .or_else(|| sel.strip_prefix("cwe-"))
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        return meta.cwe.contains(&n);
+    }
+    if sel == "ALL" || sel == "all" {
+        return true;
+    }
+    meta.id == sel
+        || (sel.ends_with('-') && meta.id.starts_with(sel))
+        || meta.id.starts_with(&format!("{sel}-"))
+}
+
+impl Selection {
+    /// Whether the rule runs.
+    pub fn includes(&self, meta: &RuleMeta) -> bool {
+        if self.ignore.iter().any(|s| selector_matches(s, meta)) {
+            return false;
+        }
+        if self.select.is_empty() {
+            return meta.enabled;
+        }
+        // An explicit id selects opt-in rules; a prefix selects only enabled ones.
+        self.select.iter().any(|s| {
+            selector_matches(s, meta) && (meta.enabled || s == &meta.id || s == "ALL" || s == "all")
+        })
+    }
+
+    /// Selectors that match no rule at all (likely typos).
+    pub fn unknown<'a>(&'a self, metas: &[Arc<RuleMeta>]) -> Vec<&'a str> {
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .filter(|s| !metas.iter().any(|m| selector_matches(s, m)))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Options of a rule set.
+#[derive(Debug, Clone)]
+pub struct RuleOptions {
+    /// Use the keyword/trigger prefilters (they change speed only).
+    pub prefilter: bool,
+    /// Skip lock files and minified assets for secrets.
+    pub skip_generated: bool,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            prefilter: true,
+            skip_generated: true,
+        }
+    }
+}
+
+/// The selected rules, compiled: the analyzer the engine runs.
+pub struct RuleSet {
+    code: code::CodeRules,
+    secrets: secrets::SecretRuleSet,
+    secret_metas: Vec<Arc<RuleMeta>>,
+    secret_on: Vec<bool>,
+    metas: Vec<Arc<RuleMeta>>,
+    options: RuleOptions,
+}
+
+impl RuleSet {
+    /// Compiles the rules of `catalog` that `selection` includes.
+    pub fn new(
+        catalog: Catalog,
+        selection: &Selection,
+        options: RuleOptions,
+    ) -> Result<RuleSet, RuleError> {
+        let code_rules: Vec<CodeRule> = catalog
+            .code
+            .into_iter()
+            .filter(|r| selection.includes(&r.meta))
+            .collect();
+        let secret_on: Vec<bool> = catalog
+            .secret_metas
+            .iter()
+            .map(|m| selection.includes(m))
+            .collect();
+        let code = code::CodeRules::compile(code_rules)?;
+        let mut metas: Vec<Arc<RuleMeta>> = code
+            .metas()
+            .cloned()
+            .chain(
+                catalog
+                    .secret_metas
+                    .iter()
+                    .zip(&secret_on)
+                    .filter(|(_, on)| **on)
+                    .map(|(m, _)| Arc::clone(m)),
+            )
+            .collect();
+        metas.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(RuleSet {
+            code,
+            secrets: catalog.secrets,
+            secret_metas: catalog.secret_metas,
+            secret_on,
+            metas,
+            options,
+        })
+    }
+
+    /// The metadata of every selected rule, sorted by id.
+    pub fn metas(&self) -> &[Arc<RuleMeta>] {
+        &self.metas
+    }
+
+    /// Runs all selected rules over one file, parsing it only if a code rule needs the tree.
+    pub fn check_file(
+        &self,
+        file: &SourceFile,
+        parse: &mut dyn FnMut() -> Option<Tree>,
+        out: &mut Vec<Finding>,
+    ) {
+        self.code.check(file, self.options.prefilter, parse, out);
+        if self.secret_on.iter().any(|x| *x)
+            && !(self.options.skip_generated && secrets::skipped_by_default(&file.path))
+        {
+            let mut matches = Vec::new();
+            let opts = secrets::ScanOptions {
+                prefilter: self.options.prefilter,
+                ..secrets::ScanOptions::default()
+            };
+            self.secrets
+                .scan(&file.path, file.text.as_bytes(), &opts, &mut matches);
+            for m in matches {
+                if !self.secret_on.get(m.rule).copied().unwrap_or(false) {
+                    continue;
+                }
+                let Some(meta) = self.secret_metas.get(m.rule) else {
+                    continue;
+                };
+                let mut f = Finding::new(meta, file, m.start, m.end);
+                f.snippet = redact_line(
+                    &f.snippet,
+                    &file.text[m.start.min(file.text.len())..m.end.min(file.text.len())],
+                );
+                f.match_key = m.fingerprint.clone();
+                f.message = format!("{} ({})", meta.message, m.redacted);
+                if let Ok(c) = m.confidence.parse::<Confidence>() {
+                    f.confidence = c;
+                }
+                f.secret = Some(SecretInfo {
+                    redacted: m.redacted,
+                    hash: m.fingerprint,
+                });
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// Replaces every occurrence of `secret` in `line` (and, for multi-line secrets, the part of it
+/// on this line) with a redaction marker.
+pub fn redact_line(line: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return line.to_owned();
+    }
+    let mut out = line.replace(secret, "[REDACTED]");
+    // A multi-line secret (a PEM block) starts on this line: cut from its first line onwards.
+    if let Some(first) = secret
+        .lines()
+        .next()
+        .filter(|f| f.len() >= 4 && first_line_differs(secret, f))
+    {
+        out = out.replace(first, "[REDACTED]");
+    }
+    out
+}
+
+fn first_line_differs(secret: &str, first: &str) -> bool {
+    secret.len() != first.len()
+}
+
+impl Analyzer for RuleSet {
+    fn analyze(
+        &self,
+        file: &SourceFile,
+        parse: &mut dyn FnMut() -> Option<Tree>,
+        cx: &mut FileContext,
+    ) {
+        self.check_file(file, parse, &mut cx.findings);
+    }
+}

@@ -1,0 +1,142 @@
+//! Command-line arguments (the CLI contract; see README.md).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// vigil: stops insecure code and hardcoded credentials before they land.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories for insecure code and hardcoded credentials.
+    Scan(ScanArgs),
+    /// List, explain and test rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable, with code excerpts.
+    Text,
+    /// vigil's JSON schema (docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// The lowest severity that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// High and above.
+    High,
+    /// Medium and above.
+    Medium,
+    /// Low and above: any reported finding except info.
+    Low,
+    /// Never fail on findings (errors still exit 2).
+    Never,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Arguments of `vigil scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Run only these rules: ids, prefixes (`py-`, `js-`, `secret-`) or `CWE-N`; comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Never run these rules: ids, prefixes or `CWE-N`.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Load extra rules from this folder (same format as the built-in rules; repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rule_dirs: Vec<PathBuf>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Scan files that .gitignore, .ignore or .vigilignore exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links.
+    #[arg(long)]
+    pub follow: bool,
+    /// Also scan lock files and minified assets for secrets.
+    #[arg(long)]
+    pub scan_generated: bool,
+    /// When to use colours in text output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Show suppressed findings in text output.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Disable the keyword prefilters (slower; the findings are the same). For testing.
+    #[arg(long, hide = true)]
+    pub no_prefilter: bool,
+}
+
+/// `vigil rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules with their severity and CWE.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        /// Also load rules from this folder.
+        #[arg(long = "rules", value_name = "DIR")]
+        rule_dirs: Vec<PathBuf>,
+    },
+    /// Explain a rule: what it finds, why it matters, examples, fix and references (markdown).
+    Explain {
+        /// The rule id.
+        rule: String,
+        /// Also load rules from this folder.
+        #[arg(long = "rules", value_name = "DIR")]
+        rule_dirs: Vec<PathBuf>,
+    },
+}
+
+/// Formats of `rules list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+}

@@ -1,0 +1,234 @@
+//! Running a command: settings from arguments, the scan, the report, the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use vigil_core::engine::{scan_paths, ScanSettings};
+use vigil_core::Severity;
+use vigil_report::{Report, TextOptions};
+use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
+
+use crate::args::{Cli, Color, Command, FailOn, Format, ListFormat, RulesCommand, ScanArgs};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs the command and returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Scan(a) => scan(a),
+        Command::Rules(RulesCommand::List { format, rule_dirs }) => rules_list(format, &rule_dirs),
+        Command::Rules(RulesCommand::Explain { rule, rule_dirs }) => {
+            rules_explain(&rule, &rule_dirs)
+        }
+    }
+}
+
+fn catalog(rule_dirs: &[PathBuf]) -> Result<Catalog> {
+    let mut sources = vigil_rules::embedded_sources();
+    for d in rule_dirs {
+        sources.extend(vigil_rules::load_dir(d).context("invalid rule folder")?);
+    }
+    Catalog::load(&sources).context("invalid rule")
+}
+
+fn threshold(f: FailOn) -> Option<Severity> {
+    match f {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    }
+}
+
+fn scan(a: ScanArgs) -> Result<u8> {
+    let started = Instant::now();
+    let catalog = catalog(&a.rule_dirs)?;
+    let selection = Selection {
+        select: a.select.clone(),
+        ignore: a.ignore.clone(),
+    };
+    let unknown = selection.unknown(&catalog.metas());
+    if !unknown.is_empty() {
+        bail!(
+            "--select/--ignore: no rule matches {} (see `vigil rules list`)",
+            unknown
+                .iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let options = RuleOptions {
+        prefilter: !a.no_prefilter,
+        skip_generated: !a.scan_generated,
+    };
+    let rules = RuleSet::new(catalog, &selection, options).context("invalid rule")?;
+    let mut settings = ScanSettings {
+        threads: a.threads.unwrap_or(0),
+        max_file_size: a.max_file_size,
+        ..ScanSettings::default()
+    };
+    settings.discover.follow_symlinks = a.follow;
+    settings.discover.respect_ignore_files = !a.no_ignore;
+    let base = std::env::current_dir().context("cannot read the current directory")?;
+    let roots: Vec<PathBuf> = a.paths.iter().map(|p| absolutize(p, &base)).collect();
+    let report = scan_paths(&roots, &base, &rules, &settings);
+    let r = Report {
+        findings: &report.findings,
+        notes: &report.notes,
+        rules: rules.metas(),
+        files_scanned: report.files_scanned,
+        files_skipped: report.files_skipped,
+        duration: started.elapsed(),
+        version: VERSION,
+        success: !report.errored(),
+    };
+    let color = match a.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            a.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let text_opts = TextOptions {
+        color,
+        show_suppressed: a.show_suppressed,
+        hint_suppression: false,
+    };
+    let render = |w: &mut dyn Write| -> std::io::Result<()> {
+        match a.format {
+            Format::Text => vigil_report::write_text(w, &r, &text_opts),
+            Format::Json => vigil_report::write_json(w, &r),
+            Format::Sarif => vigil_report::write_sarif(w, &r),
+        }
+    };
+    match &a.output {
+        Some(path) => write_atomically(path, &render)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            render(&mut out).context("cannot write the report")?;
+            out.flush().context("cannot write the report")?;
+        }
+    }
+    if report.errored() {
+        return Ok(2);
+    }
+    let failing = threshold(a.fail_on).is_some_and(|t| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.suppression.is_none() && f.severity >= t)
+    });
+    Ok(u8::from(failing))
+}
+
+fn absolutize(p: &Path, base: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Writes to a temporary file beside `path`, then renames it: a reader never sees a truncated
+/// report.
+fn write_atomically(
+    path: &Path,
+    render: &dyn Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).with_context(|| {
+        format!(
+            "{}: cannot create a temporary file in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        render(&mut w).with_context(|| format!("{}: cannot write the report", path.display()))?;
+        w.flush()
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    }
+    tmp.persist(path)
+        .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    Ok(())
+}
+
+fn rules_list(format: ListFormat, rule_dirs: &[PathBuf]) -> Result<u8> {
+    let catalog = catalog(rule_dirs)?;
+    let metas = catalog.metas();
+    let mut out = std::io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            let v: Vec<serde_json::Value> = metas
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id, "title": m.title, "language": m.language,
+                        "severity": m.severity, "confidence": m.confidence,
+                        "cwe": m.cwe.iter().map(|c| format!("CWE-{c}")).collect::<Vec<_>>(),
+                        "owasp": m.owasp, "enabled": m.enabled, "origin": m.origin,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        ListFormat::Text => {
+            let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(10);
+            writeln!(
+                out,
+                "{:<w$}  {:<8}  {:<10}  {:<9}  TITLE",
+                "RULE", "SEVERITY", "CWE", "DEFAULT"
+            )?;
+            for m in &metas {
+                let cwe = m
+                    .cwe
+                    .iter()
+                    .map(|c| format!("CWE-{c}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                writeln!(
+                    out,
+                    "{:<w$}  {:<8}  {:<10}  {:<9}  {}",
+                    m.id,
+                    m.severity.as_str(),
+                    cwe,
+                    if m.enabled { "on" } else { "opt-in" },
+                    m.title
+                )?;
+            }
+            writeln!(out, "{} rules", metas.len())?;
+        }
+    }
+    Ok(0)
+}
+
+fn rules_explain(id: &str, rule_dirs: &[PathBuf]) -> Result<u8> {
+    let catalog = catalog(rule_dirs)?;
+    let metas = catalog.metas();
+    let Some(m) = metas.iter().find(|m| m.id == id) else {
+        let close: Vec<&str> = metas
+            .iter()
+            .map(|m| m.id.as_str())
+            .filter(|m| m.contains(id) || id.contains(*m))
+            .take(5)
+            .collect();
+        if close.is_empty() {
+            bail!("no rule `{id}` (see `vigil rules list`)");
+        }
+        bail!("no rule `{id}`; did you mean {}?", close.join(", "));
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(vigil_report::explain_markdown(m).as_bytes())?;
+    Ok(0)
+}

@@ -1,0 +1,157 @@
+//! Runs every rule (opt-in ones included) over every fixture under `tests/fixtures/python` and
+//! `tests/fixtures/javascript`, and checks the `ruleid:` / `ok:` annotations: a missed
+//! `ruleid`, a finding on an `ok` line, or an unannounced finding fails.
+
+use std::path::{Path, PathBuf};
+
+use vigil_core::engine::{scan_inputs, Input, ScanSettings};
+use vigil_rules::fixtures::{compare, expectations};
+use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
+
+fn fixture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn all_rules(prefilter: bool) -> RuleSet {
+    let catalog = Catalog::builtin().unwrap();
+    let selection = Selection {
+        select: vec!["ALL".to_owned()],
+        ignore: vec![],
+    };
+    RuleSet::new(
+        catalog,
+        &selection,
+        RuleOptions {
+            prefilter,
+            ..RuleOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn check_dir(lang_dir: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(lang_dir);
+    let rules = all_rules(true);
+    let files = fixture_files(&root);
+    assert!(!files.is_empty(), "no fixtures in {}", root.display());
+    let mut failures = Vec::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes = std::fs::read(f).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let report = scan_inputs(
+            vec![Input::Memory {
+                rel: rel.clone(),
+                bytes,
+                language: None,
+            }],
+            &rules,
+            &ScanSettings::default(),
+        );
+        let found: Vec<(usize, String)> = report
+            .findings
+            .iter()
+            .map(|x| (x.span.start_line, x.rule.id.clone()))
+            .collect();
+        failures.extend(compare(&rel, &expectations(&text), &found, &|_| true));
+        for n in &report.notes {
+            if n.level == vigil_core::NoteLevel::Error {
+                failures.push(format!("{rel}: {}", n.message));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn python_fixtures() {
+    check_dir("python");
+}
+
+#[test]
+fn javascript_fixtures() {
+    check_dir("javascript");
+}
+
+/// Every code rule has at least one positive and one negative annotation in some fixture.
+#[test]
+fn every_code_rule_has_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut text = String::new();
+    for f in fixture_files(&root) {
+        text.push_str(&String::from_utf8_lossy(&std::fs::read(f).unwrap()));
+        text.push('\n');
+    }
+    let ex = expectations(&text);
+    let pos: std::collections::BTreeSet<&String> = ex.positive.values().flatten().collect();
+    let neg: std::collections::BTreeSet<&String> = ex.negative.values().flatten().collect();
+    let catalog = Catalog::builtin().unwrap();
+    let mut missing = Vec::new();
+    for r in &catalog.code {
+        if !pos.contains(&r.meta.id) {
+            missing.push(format!("{}: no `ruleid:` fixture", r.meta.id));
+        }
+        if !neg.contains(&r.meta.id) {
+            missing.push(format!("{}: no `ok:` fixture", r.meta.id));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// The prefilters only make the scan faster: the same findings with them on and off, and with
+/// 1 and 2 threads.
+#[test]
+fn prefilter_and_threads_do_not_change_findings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |prefilter: bool, threads: usize| {
+        let rules = all_rules(prefilter);
+        let settings = ScanSettings {
+            threads,
+            ..ScanSettings::default()
+        };
+        let report = vigil_core::engine::scan_paths(&[root.clone()], base, &rules, &settings);
+        report
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{}:{}:{}:{}",
+                    f.path, f.span.start_line, f.span.start_col, f.rule.id, f.fingerprint
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let reference = run(true, 2);
+    assert!(
+        reference.len() > 20,
+        "too few findings: {}",
+        reference.len()
+    );
+    assert_eq!(reference, run(false, 2), "prefilter changed the findings");
+    assert_eq!(reference, run(true, 1), "thread count changed the findings");
+}
