@@ -57,9 +57,7 @@ impl PairFinder {
             if matches!(op.as_bytes(), b"==" | b"===" | b"!=") {
                 continue;
             }
-            let key = ["k1", "k2", "k3", "k4"]
-                .iter()
-                .find_map(|n| caps.name(n));
+            let key = ["k1", "k2", "k3", "k4"].iter().find_map(|n| caps.name(n));
             let Some(key) = key else { continue };
             let (value, quoted) = if let Some(v) = caps.name("v3") {
                 (v, false)
@@ -144,18 +142,116 @@ pub(crate) fn normalize_key(key: &[u8]) -> String {
 
 /// Last key segments that name something about a secret rather than the secret itself.
 const NOT_SECRET_TAIL: &[&str] = &[
-    "name", "names", "type", "types", "field", "fields", "label", "length", "len", "size", "min",
-    "max", "count", "hint", "prompt", "regex", "pattern", "policy", "policies", "file", "filename",
-    "files", "path", "paths", "dir", "url", "uri", "endpoint", "host", "expiry", "expires",
-    "expiration", "ttl", "timeout", "enabled", "enable", "required", "format", "header", "param",
-    "prefix", "suffix", "mode", "method", "version", "env", "var", "ref", "location",
-    "placeholder", "message", "msg", "error", "strength", "validator", "validation", "input",
-    "reset", "user", "username", "email", "scope", "scopes", "provider", "lifetime", "index",
-    "rotation", "store", "manager", "arn", "class", "service", "id", "ids", "lenght", "age",
-    "algorithm", "alg", "kind", "source", "template", "variable", "description", "desc", "title",
-    "text", "help", "visible", "show", "hidden", "changed", "updated", "created", "at", "date",
-    "time", "count", "id", "location", "mount", "volume", "key_id", "pair", "exchange", "request",
-    "response", "callback", "redirect", "handler", "example",
+    "name",
+    "names",
+    "type",
+    "types",
+    "field",
+    "fields",
+    "label",
+    "length",
+    "len",
+    "size",
+    "min",
+    "max",
+    "count",
+    "hint",
+    "prompt",
+    "regex",
+    "pattern",
+    "policy",
+    "policies",
+    "file",
+    "filename",
+    "files",
+    "path",
+    "paths",
+    "dir",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "expiry",
+    "expires",
+    "expiration",
+    "ttl",
+    "timeout",
+    "enabled",
+    "enable",
+    "required",
+    "format",
+    "header",
+    "param",
+    "prefix",
+    "suffix",
+    "mode",
+    "method",
+    "version",
+    "env",
+    "var",
+    "ref",
+    "location",
+    "placeholder",
+    "message",
+    "msg",
+    "error",
+    "strength",
+    "validator",
+    "validation",
+    "input",
+    "reset",
+    "user",
+    "username",
+    "email",
+    "scope",
+    "scopes",
+    "provider",
+    "lifetime",
+    "index",
+    "rotation",
+    "store",
+    "manager",
+    "arn",
+    "class",
+    "service",
+    "id",
+    "ids",
+    "lenght",
+    "age",
+    "algorithm",
+    "alg",
+    "kind",
+    "source",
+    "template",
+    "variable",
+    "description",
+    "desc",
+    "title",
+    "text",
+    "help",
+    "visible",
+    "show",
+    "hidden",
+    "changed",
+    "updated",
+    "created",
+    "at",
+    "date",
+    "time",
+    "count",
+    "id",
+    "location",
+    "mount",
+    "volume",
+    "key_id",
+    "pair",
+    "exchange",
+    "request",
+    "response",
+    "callback",
+    "redirect",
+    "handler",
+    "example",
 ];
 
 /// First key segments that make the key a flag or an action, not a secret.
@@ -182,10 +278,37 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     }
     let lower = v.to_ascii_lowercase();
     const EXACT: &[&str] = &[
-        "none", "null", "nil", "true", "false", "undefined", "empty", "password", "secret",
-        "token", "pass", "required", "optional", "string", "str", "bool", "int", "any", "unknown",
-        "n/a", "na", "tbd", "todo", "default", "passwd", "pwd", "apikey", "api_key", "key",
-        "private", "public",
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "undefined",
+        "empty",
+        "password",
+        "secret",
+        "token",
+        "pass",
+        "required",
+        "optional",
+        "string",
+        "str",
+        "bool",
+        "int",
+        "any",
+        "unknown",
+        "n/a",
+        "na",
+        "tbd",
+        "todo",
+        "default",
+        "passwd",
+        "pwd",
+        "apikey",
+        "api_key",
+        "key",
+        "private",
+        "public",
     ];
     if EXACT.contains(&lower.as_str()) {
         return true;
@@ -210,23 +333,76 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     const WORDS: &[&str] = &[
-        "changeme", "change_me", "change-me", "changeit", "change_it", "your_", "your-", "yourtoken",
-        "yourpassword", "yoursecret", "yourkey", "your ", "example", "sample", "dummy",
-        "placeholder", "redacted", "replace", "insert", "fixme", "todo", "enter_", "enter-",
-        "enter your", "xxxx", "****", "....", "_here", "-here", "fake", "mock", "foobar",
-        "not-a-real", "notreal", "not_real", "invalid", "process.env", "os.environ", "os.getenv",
-        "getenv", "env(", "env[", "env.", "system.getenv", "secretkeyref", "vault:", "ssm:",
-        "arn:aws:", "deno.env", "import.meta", "secrets.", "config.", "settings.", "keyring",
-        "•••", "<your", "your>", "...",
+        "changeme",
+        "change_me",
+        "change-me",
+        "changeit",
+        "change_it",
+        "your_",
+        "your-",
+        "yourtoken",
+        "yourpassword",
+        "yoursecret",
+        "yourkey",
+        "your ",
+        "example",
+        "sample",
+        "dummy",
+        "placeholder",
+        "redacted",
+        "replace",
+        "insert",
+        "fixme",
+        "todo",
+        "enter_",
+        "enter-",
+        "enter your",
+        "xxxx",
+        "****",
+        "....",
+        "_here",
+        "-here",
+        "fake",
+        "mock",
+        "foobar",
+        "not-a-real",
+        "notreal",
+        "not_real",
+        "invalid",
+        "process.env",
+        "os.environ",
+        "os.getenv",
+        "getenv",
+        "env(",
+        "env[",
+        "env.",
+        "system.getenv",
+        "secretkeyref",
+        "vault:",
+        "ssm:",
+        "arn:aws:",
+        "deno.env",
+        "import.meta",
+        "secrets.",
+        "config.",
+        "settings.",
+        "keyring",
+        "•••",
+        "<your",
+        "your>",
+        "...",
     ];
     if WORDS.iter().any(|w| lower.contains(w)) {
         return true;
     }
     // masks such as xxxxxx, ******, 000000, ------, ######
     if v.len() >= 3
-        && v
-            .bytes()
-            .all(|b| matches!(b, b'x' | b'X' | b'*' | b'.' | b'#' | b'-' | b'_' | b'0' | b'?'))
+        && v.bytes().all(|b| {
+            matches!(
+                b,
+                b'x' | b'X' | b'*' | b'.' | b'#' | b'-' | b'_' | b'0' | b'?'
+            )
+        })
     {
         return true;
     }
@@ -277,8 +453,26 @@ fn is_path_like(v: &str) -> bool {
         || {
             // file names: something.ext with a common extension
             const EXT: &[&str] = &[
-                ".pem", ".key", ".json", ".txt", ".yaml", ".yml", ".crt", ".cer", ".p12", ".pfx",
-                ".jks", ".env", ".conf", ".cfg", ".ini", ".xml", ".gpg", ".asc", ".der", ".keystore",
+                ".pem",
+                ".key",
+                ".json",
+                ".txt",
+                ".yaml",
+                ".yml",
+                ".crt",
+                ".cer",
+                ".p12",
+                ".pfx",
+                ".jks",
+                ".env",
+                ".conf",
+                ".cfg",
+                ".ini",
+                ".xml",
+                ".gpg",
+                ".asc",
+                ".der",
+                ".keystore",
             ];
             let lower = v.to_ascii_lowercase();
             EXT.iter().any(|e| lower.ends_with(e))
@@ -391,7 +585,10 @@ mod tests {
         assert_eq!(normalize_key(b"DB_PASSWORD"), "db_password");
         assert_eq!(normalize_key(b"APIKey"), "api_key");
         assert_eq!(normalize_key(b"githubToken"), "github_token");
-        assert_eq!(normalize_key(b"spring.datasource.password"), "spring_datasource_password");
+        assert_eq!(
+            normalize_key(b"spring.datasource.password"),
+            "spring_datasource_password"
+        );
         assert_eq!(normalize_key(b"x-api-key"), "x_api_key");
     }
 

@@ -346,10 +346,8 @@ impl SecretRuleSet {
                 let mut out = Vec::new();
                 self.scan("example", tp.as_bytes(), &opts, &mut out);
                 if !out.iter().any(|m| m.rule == i) {
-                    let others: Vec<&str> = out
-                        .iter()
-                        .map(|m| self.rules[m.rule].id.as_str())
-                        .collect();
+                    let others: Vec<&str> =
+                        out.iter().map(|m| self.rules[m.rule].id.as_str()).collect();
                     failures.push(format!(
                         "{}: rule {}: tp[{n}] is not found by the rule{}",
                         rule.file,

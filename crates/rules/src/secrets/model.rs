@@ -11,7 +11,8 @@ pub const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "info"];
 pub const CONFIDENCES: &[&str] = &["high", "medium", "low"];
 
 /// Fix hint used when a rule does not give one.
-pub const DEFAULT_FIX: &str = "Revoke and rotate this credential, then load it at run time from the \
+pub const DEFAULT_FIX: &str =
+    "Revoke and rotate this credential, then load it at run time from the \
 environment or a secret manager instead of keeping it in the file.";
 
 /// An error found while loading secret rules. Every message names the file label, the rule id

@@ -25,7 +25,10 @@ fn repo_root() -> PathBuf {
             }
         }
     }
-    panic!("no rules/secrets directory above {}", env!("CARGO_MANIFEST_DIR"));
+    panic!(
+        "no rules/secrets directory above {}",
+        env!("CARGO_MANIFEST_DIR")
+    );
 }
 
 fn rule_sources() -> Vec<(String, String)> {
@@ -39,10 +42,7 @@ fn rule_sources() -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let label = format!(
-                "rules/secrets/{}",
-                p.file_name().unwrap().to_string_lossy()
-            );
+            let label = format!("rules/secrets/{}", p.file_name().unwrap().to_string_lossy());
             (label, std::fs::read_to_string(&p).unwrap())
         })
         .collect()
@@ -108,7 +108,12 @@ fn prefilter_is_only_an_optimisation() {
     for (path, bytes) in &inputs {
         let on = scan_all(&set, path, bytes, true);
         let off = scan_all(&set, path, bytes, false);
-        assert_eq!(on, off, "prefilter changes findings for {path}: {}", String::from_utf8_lossy(bytes));
+        assert_eq!(
+            on,
+            off,
+            "prefilter changes findings for {path}: {}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }
 
@@ -138,7 +143,10 @@ fn redaction_never_shows_a_secret() {
                 if secret.chars().count() < 12 {
                     assert!(shown.is_empty(), "{}: {}", rule.id, m.redacted);
                 }
-                assert_eq!(m.fingerprint, fingerprint(&set.rules()[m.rule].id, secret.as_bytes()));
+                assert_eq!(
+                    m.fingerprint,
+                    fingerprint(&set.rules()[m.rule].id, secret.as_bytes())
+                );
                 checked += 1;
             }
         }
@@ -153,7 +161,9 @@ fn expectations(path: &Path, text: &str) -> Vec<(usize, String, bool)> {
     let is_annotation = |l: &str| l.contains("ruleid:") || l.contains(" ok:") || l.contains("#ok:");
     for (i, line) in lines.iter().enumerate() {
         for (marker, positive) in [("ruleid:", true), ("ok:", false)] {
-            let Some(pos) = line.find(marker) else { continue };
+            let Some(pos) = line.find(marker) else {
+                continue;
+            };
             if !positive && line.contains("ruleid:") {
                 continue;
             }
@@ -221,7 +231,9 @@ fn fixtures_match_their_annotations() {
         }
         for (line, id, redacted) in &found {
             if !expected.iter().any(|(l, r, p)| *p && l == line && r == id) {
-                problems.push(format!("{name}:{line}: unannotated finding {id} ({redacted})"));
+                problems.push(format!(
+                    "{name}:{line}: unannotated finding {id} ({redacted})"
+                ));
             }
         }
     }
@@ -303,23 +315,43 @@ fn loader_accepts_a_minimal_rule() {
 fn loader_errors_name_file_rule_and_field() {
     let bad_regex = GOOD.replace(r"[a-z0-9]{8}", r"[a-z0-9{8}");
     let e = load_err(&bad_regex);
-    assert!(e.contains("rules/secrets/bad.toml") && e.contains("secret-test-token") && e.contains("`regex`"), "{e}");
+    assert!(
+        e.contains("rules/secrets/bad.toml")
+            && e.contains("secret-test-token")
+            && e.contains("`regex`"),
+        "{e}"
+    );
 
     let dup = format!("{GOOD}\n{GOOD}");
     let e = load_err(&dup);
-    assert!(e.contains("bad.toml") && e.contains("secret-test-token") && e.contains("`id`") && e.contains("duplicate"), "{e}");
+    assert!(
+        e.contains("bad.toml")
+            && e.contains("secret-test-token")
+            && e.contains("`id`")
+            && e.contains("duplicate"),
+        "{e}"
+    );
 
     let unknown = GOOD.replace("title =", "colour = \"red\"\ntitle =");
     let e = load_err(&unknown);
-    assert!(e.contains("bad.toml") && e.contains("secret-test-token") && e.contains("`colour`"), "{e}");
+    assert!(
+        e.contains("bad.toml") && e.contains("secret-test-token") && e.contains("`colour`"),
+        "{e}"
+    );
 
     let group = GOOD.replace("title =", "secret-group = 3\ntitle =");
     let e = load_err(&group);
-    assert!(e.contains("secret-test-token") && e.contains("`secret-group`"), "{e}");
+    assert!(
+        e.contains("secret-test-token") && e.contains("`secret-group`"),
+        "{e}"
+    );
 
     let validator = GOOD.replace("title =", "validator = \"luhn\"\ntitle =");
     let e = load_err(&validator);
-    assert!(e.contains("secret-test-token") && e.contains("`validator`") && e.contains("luhn"), "{e}");
+    assert!(
+        e.contains("secret-test-token") && e.contains("`validator`") && e.contains("luhn"),
+        "{e}"
+    );
 
     let no_fp = GOOD.replace("fp = [\"tst_ab12\"]", "");
     let e = load_err(&no_fp);
@@ -331,7 +363,10 @@ fn loader_errors_name_file_rule_and_field() {
 
     let severity = GOOD.replace("title =", "severity = \"urgent\"\ntitle =");
     let e = load_err(&severity);
-    assert!(e.contains("secret-test-token") && e.contains("`severity`"), "{e}");
+    assert!(
+        e.contains("secret-test-token") && e.contains("`severity`"),
+        "{e}"
+    );
 
     let bad_id = GOOD.replace("secret-test-token", "Secret_Test");
     let e = load_err(&bad_id);

@@ -19,7 +19,8 @@ pub(crate) enum Validator {
 
 impl Validator {
     /// The names accepted in rule files.
-    pub(crate) const NAMES: &'static [&'static str] = &["github-crc32", "npm-crc32", "jwt", "base64"];
+    pub(crate) const NAMES: &'static [&'static str] =
+        &["github-crc32", "npm-crc32", "jwt", "base64"];
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
