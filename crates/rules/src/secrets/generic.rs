@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use regex::bytes::Regex;
+use aho_corasick::AhoCorasick;
 
 /// One key/value pair found in a file.
 #[derive(Debug, Clone)]
@@ -20,92 +20,258 @@ pub(crate) struct Pair {
     pub quoted: bool,
 }
 
-/// The compiled extraction patterns; built once per rule set.
+/// Finds key/value pairs around keyword hits; built once per rule set.
+///
+/// Keys are found through the generic rules' keywords (a key is only considered when it
+/// contains one), then parsed by hand: the key is widened to its identifier boundaries and the
+/// text after it must be an assignment (`=`, `:`, `:=`, `=>`), an XML element
+/// (`<key>value</key>`), a .NET-style attribute pair (`key="Name" value="..."`) or a
+/// Dockerfile `ENV`/`ARG` with a space-separated value.
 #[derive(Debug)]
 pub(crate) struct PairFinder {
-    kv: Regex,
-    xml_element: Regex,
-    key_value_attr: Regex,
-    docker_env: Regex,
+    keywords: Option<AhoCorasick>,
 }
 
-const KEY: &str = r"[A-Za-z_$][A-Za-z0-9_.\-]{0,80}";
+const MAX_KEY: usize = 80;
+const MAX_VALUE: usize = 400;
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+fn skip_blanks(bytes: &[u8], mut p: usize) -> usize {
+    while p < bytes.len() && matches!(bytes[p], b' ' | b'\t') {
+        p += 1;
+    }
+    p
+}
+
+fn line_start(bytes: &[u8], p: usize) -> usize {
+    bytes[..p]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// A quoted value starting at `p` (on the quote): its inner range, and the index past it.
+fn quoted_value(bytes: &[u8], p: usize) -> Option<(Range<usize>, usize)> {
+    if bytes.get(p) == Some(&b'\\') && bytes.get(p + 1) == Some(&b'"') {
+        // \"value\" inside a JSON string (notebooks)
+        let start = p + 2;
+        let mut q = start;
+        while q < bytes.len() && q - start <= MAX_VALUE {
+            match bytes[q] {
+                b'\\' => {
+                    return (bytes.get(q + 1) == Some(&b'"')).then_some((start..q, q + 2));
+                }
+                b'"' | b'\n' | b'\r' => return None,
+                _ => q += 1,
+            }
+        }
+        return None;
+    }
+    let quote = *bytes.get(p)?;
+    if !matches!(quote, b'"' | b'\'' | b'`') {
+        return None;
+    }
+    let start = p + 1;
+    let mut q = start;
+    while q < bytes.len() && q - start <= MAX_VALUE {
+        match bytes[q] {
+            b'\\' if quote != b'`' => q += 2,
+            b'\n' | b'\r' => return None,
+            b if b == quote => return Some((start..q, q + 1)),
+            _ => q += 1,
+        }
+    }
+    None
+}
+
+/// An unquoted value starting at `p`: up to whitespace or a separator.
+fn bare_value(bytes: &[u8], p: usize) -> Option<Range<usize>> {
+    let mut q = p;
+    while q < bytes.len()
+        && q - p < MAX_VALUE
+        && !bytes[q].is_ascii_whitespace()
+        && !matches!(bytes[q], b',' | b';' | b'\'' | b'"' | b'`' | b'\\')
+    {
+        q += 1;
+    }
+    (q > p).then_some(p..q)
+}
 
 impl PairFinder {
-    pub(crate) fn new() -> Result<Self, regex::Error> {
-        let kv = format!(
-            r#"(?:"(?P<k1>{KEY})"|'(?P<k2>{KEY})'|\\"(?P<k4>{KEY})\\"|(?P<k3>{KEY}))[ \t]*(?P<op>===|==|!=|:=|=>|=|:)[ \t]*(?:\\"(?P<v4>[^"\\\r\n]{{0,400}})\\"|"(?P<v1>(?:[^"\\\r\n]|\\.){{0,400}})"|'(?P<v2>(?:[^'\\\r\n]|\\.){{0,400}})'|`(?P<v5>[^`\r\n]{{0,400}})`|(?P<v3>[^\s,;'"`\\]{{1,400}}))"#
-        );
-        Ok(Self {
-            kv: Regex::new(&kv)?,
-            xml_element: Regex::new(
-                r"<(?P<t1>[A-Za-z_][A-Za-z0-9_.:\-]{0,80})(?:\s[^<>]{0,200})?>(?P<v>[^<\r\n]{1,400})</(?P<t2>[A-Za-z_][A-Za-z0-9_.:\-]{0,80})>",
-            )?,
-            key_value_attr: Regex::new(
-                r#"(?i:key|name)\s*=\s*"(?P<k>[^"\r\n]{1,80})"\s+(?i:value)\s*=\s*"(?P<v>[^"\r\n]{0,400})""#,
-            )?,
-            docker_env: Regex::new(
-                r"(?m)^[ \t]*(?:ENV|ARG)[ \t]+(?P<k>[A-Za-z_][A-Za-z0-9_]*)[ \t]+(?P<v>[^\s=]\S*)[ \t]*$",
-            )?,
+    /// `keywords`: the generic rules' keywords (matched ASCII case-insensitively).
+    pub(crate) fn new(keywords: &[String]) -> Result<Self, aho_corasick::BuildError> {
+        if keywords.is_empty() {
+            return Ok(Self { keywords: None });
+        }
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(keywords)?;
+        Ok(Self { keywords: Some(ac) })
+    }
+
+    /// Find the key/value pairs of `bytes` whose key contains a keyword.
+    pub(crate) fn pairs(&self, bytes: &[u8], out: &mut Vec<Pair>) {
+        let Some(ac) = &self.keywords else { return };
+        let mut last_key_start = usize::MAX;
+        for hit in ac.find_overlapping_iter(bytes) {
+            let mut ks = hit.start();
+            while ks > 0 && is_key_byte(bytes[ks - 1]) {
+                ks -= 1;
+            }
+            if ks == last_key_start {
+                continue;
+            }
+            last_key_start = ks;
+            let mut ke = hit.end();
+            while ke < bytes.len() && is_key_byte(bytes[ke]) {
+                ke += 1;
+            }
+            if ke - ks > MAX_KEY {
+                continue;
+            }
+            // `${NAME}` / `${NAME:-default}` is a reference, not an assignment
+            if ks >= 2 && bytes[ks - 1] == b'{' && bytes[ks - 2] == b'$' {
+                continue;
+            }
+            if let Some(pair) = self.pair_at(bytes, ks, ke) {
+                out.push(pair);
+            }
+        }
+    }
+
+    fn pair_at(&self, bytes: &[u8], ks: usize, ke: usize) -> Option<Pair> {
+        let key_bytes = &bytes[ks..ke];
+        let key_lead = key_bytes.iter().position(u8::is_ascii_alphanumeric)?;
+        let key = normalize_key(&key_bytes[key_lead..]);
+        let before = if ks > 0 { bytes[ks - 1] } else { b'\n' };
+        // <key attr="...">value</key>
+        if before == b'<' {
+            let mut p = ke;
+            if bytes.get(p).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                while p < bytes.len() && !matches!(bytes[p], b'>' | b'<' | b'\n') {
+                    p += 1;
+                }
+            }
+            if bytes.get(p) != Some(&b'>') {
+                return None;
+            }
+            let vs = p + 1;
+            let mut q = vs;
+            while q < bytes.len()
+                && q - vs <= MAX_VALUE
+                && !matches!(bytes[q], b'<' | b'\n' | b'\r')
+            {
+                q += 1;
+            }
+            let close = bytes.get(q..)?;
+            if q == vs
+                || !close.starts_with(b"</")
+                || !close[2..].starts_with(key_bytes)
+                || close.get(2 + key_bytes.len()) != Some(&b'>')
+            {
+                return None;
+            }
+            return Some(Pair {
+                key,
+                value: vs..q,
+                quoted: true,
+            });
+        }
+        // key="Name" value="..."   /   name="Name" value="..."
+        if before == b'"' && bytes.get(ke) == Some(&b'"') {
+            let prefix = &bytes[line_start(bytes, ks - 1)..ks - 1];
+            let trimmed = prefix.trim_ascii_end();
+            let lower = trimmed.to_ascii_lowercase();
+            if lower.ends_with(b"key=") || lower.ends_with(b"name=") {
+                let mut p = skip_blanks(bytes, ke + 1);
+                let rest = bytes.get(p..)?;
+                if rest.len() > 5 && rest[..5].eq_ignore_ascii_case(b"value") {
+                    p = skip_blanks(bytes, p + 5);
+                    if bytes.get(p) == Some(&b'=') {
+                        p = skip_blanks(bytes, p + 1);
+                        let (value, _) = quoted_value(bytes, p)?;
+                        return Some(Pair {
+                            key,
+                            value,
+                            quoted: true,
+                        });
+                    }
+                }
+                return None;
+            }
+        }
+        // key = value, "key": value, key: value, key := value, key => value
+        let mut p = ke;
+        if bytes.get(p) == Some(&b'\\') && bytes.get(p + 1) == Some(&b'"') {
+            p += 2;
+        } else if matches!(bytes.get(p), Some(b'"' | b'\'')) {
+            p += 1;
+        }
+        let after_key = p;
+        p = skip_blanks(bytes, p);
+        let rest = bytes.get(p..).unwrap_or(&[]);
+        let op_len =
+            if rest.starts_with(b"==") || rest.starts_with(b"!=") || rest.starts_with(b"::") {
+                return None;
+            } else if rest.starts_with(b":=") || rest.starts_with(b"=>") {
+                2
+            } else if rest.starts_with(b"=") || rest.starts_with(b":") {
+                1
+            } else {
+                0
+            };
+        if op_len == 0 {
+            return self.docker_env(bytes, ks, after_key, key);
+        }
+        p = skip_blanks(bytes, p + op_len);
+        if let Some((value, _)) = quoted_value(bytes, p) {
+            return Some(Pair {
+                key,
+                value,
+                quoted: true,
+            });
+        }
+        if matches!(bytes.get(p), Some(b'"' | b'\'' | b'`')) {
+            return None;
+        }
+        let value = bare_value(bytes, p)?;
+        Some(Pair {
+            key,
+            value,
+            quoted: false,
         })
     }
 
-    /// Find the key/value pairs of `bytes`.
-    pub(crate) fn pairs(&self, bytes: &[u8], out: &mut Vec<Pair>) {
-        for caps in self.kv.captures_iter(bytes) {
-            let Some(op) = caps.name("op") else { continue };
-            if matches!(op.as_bytes(), b"==" | b"===" | b"!=") {
-                continue;
+    /// Dockerfile `ENV KEY value` / `ARG KEY value` (legacy form without `=`).
+    fn docker_env(&self, bytes: &[u8], ks: usize, ke: usize, key: String) -> Option<Pair> {
+        let ls = line_start(bytes, ks);
+        let head = bytes[ls..ks].trim_ascii();
+        if head != b"ENV" && head != b"ARG" {
+            return None;
+        }
+        if !bytes.get(ke).is_some_and(|b| *b == b' ' || *b == b'\t') {
+            return None;
+        }
+        let p = skip_blanks(bytes, ke);
+        let (value, end, quoted) = match quoted_value(bytes, p) {
+            Some((v, end)) => (v, end, true),
+            None => {
+                let v = bare_value(bytes, p)?;
+                let end = v.end;
+                (v, end, false)
             }
-            let key = ["k1", "k2", "k3", "k4"].iter().find_map(|n| caps.name(n));
-            let Some(key) = key else { continue };
-            let (value, quoted) = if let Some(v) = caps.name("v3") {
-                (v, false)
-            } else if let Some(v) = ["v1", "v2", "v4", "v5"].iter().find_map(|n| caps.name(n)) {
-                (v, true)
-            } else {
-                continue;
-            };
-            out.push(Pair {
-                key: normalize_key(key.as_bytes()),
-                value: value.range(),
-                quoted,
-            });
+        };
+        let tail_end = bytes[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| end + i);
+        if !bytes[end..tail_end].trim_ascii().is_empty() {
+            return None;
         }
-        for caps in self.xml_element.captures_iter(bytes) {
-            let (Some(t1), Some(t2), Some(v)) = (caps.name("t1"), caps.name("t2"), caps.name("v"))
-            else {
-                continue;
-            };
-            if t1.as_bytes() != t2.as_bytes() {
-                continue;
-            }
-            out.push(Pair {
-                key: normalize_key(t1.as_bytes()),
-                value: v.range(),
-                quoted: true,
-            });
-        }
-        for caps in self.key_value_attr.captures_iter(bytes) {
-            let (Some(k), Some(v)) = (caps.name("k"), caps.name("v")) else {
-                continue;
-            };
-            out.push(Pair {
-                key: normalize_key(k.as_bytes()),
-                value: v.range(),
-                quoted: true,
-            });
-        }
-        for caps in self.docker_env.captures_iter(bytes) {
-            let (Some(k), Some(v)) = (caps.name("k"), caps.name("v")) else {
-                continue;
-            };
-            out.push(Pair {
-                key: normalize_key(k.as_bytes()),
-                value: v.range(),
-                quoted: false,
-            });
-        }
+        Some(Pair { key, value, quoted })
     }
 }
 
@@ -257,7 +423,8 @@ const NOT_SECRET_TAIL: &[&str] = &[
 /// First key segments that make the key a flag or an action, not a secret.
 const NOT_SECRET_HEAD: &[&str] = &[
     "is", "has", "use", "enable", "show", "require", "allow", "no", "get", "set", "check",
-    "validate", "forgot", "reset", "disable", "should", "can", "verify", "toggle", "hide",
+    "validate", "forgot", "reset", "disable", "should", "can", "verify", "toggle", "hide", "csrf",
+    "xsrf", "nonce",
 ];
 
 /// True when the key (normalised) names a property of a secret rather than the secret.
@@ -266,7 +433,7 @@ pub(crate) fn key_is_metadata(key: &str) -> bool {
     let first = segments.next().unwrap_or("");
     let last = key.rsplit('_').next().unwrap_or("");
     let multi = key.contains('_');
-    NOT_SECRET_HEAD.contains(&first) && multi || NOT_SECRET_TAIL.contains(&last) && multi
+    multi && (NOT_SECRET_HEAD.contains(&first) || NOT_SECRET_TAIL.contains(&last))
 }
 
 /// True for values that are a placeholder, a template or a reference to a value kept elsewhere.

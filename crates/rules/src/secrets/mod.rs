@@ -179,10 +179,19 @@ impl SecretRuleSet {
                 rule: "*".to_string(),
                 message: e.to_string(),
             })?;
-        let pairs = PairFinder::new().map_err(|e| SecretRuleError::Regex {
-            file: "<builtin>".to_string(),
+        let generic_keywords: Vec<String> = {
+            let mut k: Vec<String> = rules
+                .iter()
+                .filter(|r| r.generic)
+                .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+                .collect();
+            k.sort();
+            k.dedup();
+            k
+        };
+        let pairs = PairFinder::new(&generic_keywords).map_err(|e| SecretRuleError::Keywords {
+            file: "*".to_string(),
             rule: "secret-generic-*".to_string(),
-            field: "pair-finder".to_string(),
             message: e.to_string(),
         })?;
         Ok(Self {
@@ -222,7 +231,26 @@ impl SecretRuleSet {
     /// to `out`, sorted by start offset and de-duplicated. The caller decides whether to skip
     /// files for which [`skipped_by_default`] is true.
     pub fn scan(&self, path: &str, bytes: &[u8], opts: &ScanOptions, out: &mut Vec<SecretMatch>) {
-        let enabled = self.candidates(bytes, opts.prefilter);
+        self.scan_selected(path, bytes, opts, None, out);
+    }
+
+    /// Like [`SecretRuleSet::scan`], running only the rules whose entry in `selected` (indexed
+    /// like [`SecretRuleSet::rules`]) is true; `None` runs all. De-duplication then happens among
+    /// the selected rules only, so deselecting a rule never hides another rule's finding.
+    pub fn scan_selected(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        opts: &ScanOptions,
+        selected: Option<&[bool]>,
+        out: &mut Vec<SecretMatch>,
+    ) {
+        let mut enabled = self.candidates(bytes, opts.prefilter);
+        if let Some(selected) = selected {
+            for (i, on) in enabled.iter_mut().enumerate() {
+                *on = *on && selected.get(i).copied().unwrap_or(false);
+            }
+        }
         let mut found: Vec<SecretMatch> = Vec::new();
         let test_path = is_test_path(path);
         let mut any_generic = false;

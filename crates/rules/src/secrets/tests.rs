@@ -384,3 +384,86 @@ fn failing_examples_are_reported() {
     assert_eq!(failures.len(), 1);
     assert!(failures[0].contains("secret-test-token") && failures[0].contains("tp[0]"));
 }
+
+#[test]
+fn deselected_rules_do_not_hide_selected_ones() {
+    let set = builtin();
+    // a GitHub token inside a basic-auth URL: both rules match the same bytes
+    let token = set
+        .rules()
+        .iter()
+        .find(|r| r.id == "secret-github-pat")
+        .unwrap()
+        .tp[0]
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let text = format!("https://ci:{token}@git.internal/org/app.git\n");
+    let all = scan_all(&set, "deploy.sh", text.as_bytes(), true);
+    assert_eq!(all.len(), 1);
+    assert_eq!(set.rules()[all[0].rule].id, "secret-github-pat");
+    let selected: Vec<bool> = set
+        .rules()
+        .iter()
+        .map(|r| r.id != "secret-github-pat")
+        .collect();
+    let mut out = Vec::new();
+    set.scan_selected(
+        "deploy.sh",
+        text.as_bytes(),
+        &ScanOptions::default(),
+        Some(&selected),
+        &mut out,
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(set.rules()[out[0].rule].id, "secret-url-basic-auth");
+}
+
+#[test]
+fn large_input_scans_quickly() {
+    let set = builtin();
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "key_{i} = \"value-{i}\"\nurl: https://example.org/path/{i}?q=token\n# password reminder {i}\n"
+        ));
+    }
+    let start = std::time::Instant::now();
+    let out = scan_all(&set, "big.yaml", text.as_bytes(), true);
+    let elapsed = start.elapsed();
+    assert!(out.is_empty(), "{} findings", out.len());
+    assert!(elapsed.as_secs() < 20, "took {elapsed:?}");
+}
+
+#[test]
+#[ignore]
+fn profile_rules() {
+    let set = builtin();
+    let mut text = String::new();
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "key_{i} = \"value-{i}\"\nurl: https://example.org/path/{i}?q=token\n# password reminder {i}\n"
+        ));
+    }
+    let bytes = text.as_bytes();
+    let mut times = Vec::new();
+    for (i, _) in set.rules().iter().enumerate() {
+        let sel: Vec<bool> = (0..set.rules().len()).map(|j| j == i).collect();
+        let start = std::time::Instant::now();
+        let mut out = Vec::new();
+        set.scan_selected(
+            "big.yaml",
+            bytes,
+            &ScanOptions::default(),
+            Some(&sel),
+            &mut out,
+        );
+        times.push((start.elapsed(), set.rules()[i].id.clone()));
+    }
+    times.sort();
+    times.reverse();
+    for (t, id) in times.iter().take(25) {
+        eprintln!("{t:?} {id}");
+    }
+}
