@@ -693,10 +693,17 @@ pub(crate) fn noise_reason(value: &[u8]) -> Option<&'static str> {
     if is_path_like(v) {
         return Some("path or url");
     }
+    if v.chars().all(char::is_alphabetic) && v.chars().skip(1).all(char::is_lowercase) {
+        return Some("word");
+    }
     if is_identifier_like(bytes) {
         return Some("identifier");
     }
-    if v.matches(' ').count() >= 3 {
+    if v.matches(' ').count() >= 3
+        || (v.contains(' ')
+            && v.chars()
+                .all(|c| c.is_alphabetic() || " .,'?!:-()".contains(c)))
+    {
         return Some("prose");
     }
     if (v.contains('(') && v.contains(')')) || v.starts_with("function") || v.contains("=>") {

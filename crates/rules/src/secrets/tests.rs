@@ -467,3 +467,45 @@ fn profile_rules() {
         eprintln!("{t:?} {id}");
     }
 }
+
+/// Lists secret findings over the code-rule fixtures (run by hand when those change).
+#[test]
+#[ignore]
+fn list_findings_in_code_fixtures() {
+    let set = builtin();
+    let root = repo_root().join("tests").join("fixtures");
+    for lang in ["python", "javascript"] {
+        let mut stack = vec![root.join(lang)];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let bytes = std::fs::read(&p).unwrap();
+                let rel = p
+                    .strip_prefix(repo_root())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let lines: Vec<&str> = text.lines().collect();
+                for m in scan_all(&set, &rel, &bytes, true) {
+                    let line = bytes[..m.start].iter().filter(|&&b| b == b'\n').count() + 1;
+                    let id = &set.rules()[m.rule].id;
+                    let above = if line >= 2 { lines[line - 2] } else { "" };
+                    let announced = above.contains(id.as_str());
+                    eprintln!(
+                        "{}{rel}:{line}: {id} {}",
+                        if announced { "  ok " } else { "NEW  " },
+                        m.redacted
+                    );
+                }
+            }
+        }
+    }
+}
