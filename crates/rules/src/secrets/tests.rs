@@ -509,3 +509,15 @@ fn list_findings_in_code_fixtures() {
         }
     }
 }
+
+#[test]
+fn crlf_is_not_part_of_a_secret() {
+    let set = builtin();
+    let text = b"DB_PASSWORD=Vq7pLm2xR9zT4wK#\r\napi_key: \"Zt9qL2vXw8Rk4mPb7sJd\"\r\n";
+    let out = scan_all(&set, "a.env", text, true);
+    assert_eq!(out.len(), 2);
+    for m in &out {
+        assert!(!text[m.start..m.end].contains(&b'\r'));
+        assert!(!text[m.start..m.end].contains(&b'"'));
+    }
+}
