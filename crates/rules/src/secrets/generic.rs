@@ -749,6 +749,19 @@ pub fn is_test_path(path: &str) -> bool {
         || name.contains("_spec.")
 }
 
+/// Examples, samples, templates and documentation: generic findings there get low confidence.
+pub fn is_example_path(path: &str) -> bool {
+    let lower = path.replace('\\', "/").to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let in_dir = |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
+    ["example", "examples", "sample", "samples", "docs", "doc"]
+        .iter()
+        .any(|d| in_dir(d))
+        || [".example", ".sample", ".template", ".tmpl", ".dist", ".tpl"]
+            .iter()
+            .any(|s| name.ends_with(s) || name.contains(&format!("{s}.")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -783,6 +796,10 @@ mod tests {
         assert!(is_test_path("src/test_x.py"));
         assert!(is_test_path("web/app.test.js"));
         assert!(!is_test_path("src/app.py"));
+        assert!(is_example_path(".env.example"));
+        assert!(is_example_path("config/settings.sample.yaml"));
+        assert!(is_example_path("docs/setup.md"));
+        assert!(!is_example_path("config/settings.yaml"));
         assert!(is_source_file("a/b/settings.py"));
         assert!(!is_source_file(".env"));
     }

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-pub use generic::is_test_path;
+pub use generic::{is_example_path, is_test_path};
 pub use model::{SecretRule, SecretRuleError, CONFIDENCES, DEFAULT_FIX, SEVERITIES};
 pub use redact::{fingerprint, redact};
 pub use validate::shannon_entropy;
@@ -71,7 +71,8 @@ pub struct SecretMatch {
     pub redacted: String,
     /// Hex SHA-256 of the rule id, a NUL byte and the secret.
     pub fingerprint: String,
-    /// The rule's confidence, lowered to `low` for generic findings in test paths.
+    /// The rule's confidence, lowered to `low` for generic findings in test, example, sample,
+    /// template and documentation paths.
     pub confidence: String,
 }
 
@@ -252,7 +253,7 @@ impl SecretRuleSet {
             }
         }
         let mut found: Vec<SecretMatch> = Vec::new();
-        let test_path = is_test_path(path);
+        let test_path = is_test_path(path) || is_example_path(path);
         let mut any_generic = false;
         for (i, rule) in self.rules.iter().enumerate() {
             if !enabled[i] {

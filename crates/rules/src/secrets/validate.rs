@@ -15,12 +15,15 @@ pub(crate) enum Validator {
     Jwt,
     /// A base64 payload that decodes to at least 8 bytes.
     Base64,
+    /// Base64 of `user:password` (HTTP basic auth): decodes to UTF-8 text with a `:` followed
+    /// by a non-empty password.
+    BasicAuth,
 }
 
 impl Validator {
     /// The names accepted in rule files.
     pub(crate) const NAMES: &'static [&'static str] =
-        &["github-crc32", "npm-crc32", "jwt", "base64"];
+        &["github-crc32", "npm-crc32", "jwt", "base64", "basic-auth"];
 
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
@@ -28,6 +31,7 @@ impl Validator {
             "npm-crc32" => Some(Self::NpmCrc32),
             "jwt" => Some(Self::Jwt),
             "base64" => Some(Self::Base64),
+            "basic-auth" => Some(Self::BasicAuth),
             _ => None,
         }
     }
@@ -45,6 +49,15 @@ impl Validator {
                     .collect();
                 base64_decode(&cleaned).is_some_and(|d| d.len() >= 8)
             }
+            Self::BasicAuth => base64_decode(secret)
+                .and_then(|d| String::from_utf8(d).ok())
+                .is_some_and(|t| {
+                    t.split_once(':').is_some_and(|(user, pass)| {
+                        !pass.is_empty()
+                            && !user.contains(char::is_control)
+                            && !pass.contains(char::is_control)
+                    })
+                }),
         }
     }
 }
