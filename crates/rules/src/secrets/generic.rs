@@ -91,11 +91,14 @@ fn quoted_value(bytes: &[u8], p: usize) -> Option<(Range<usize>, usize)> {
 fn bare_value(bytes: &[u8], p: usize) -> Option<Range<usize>> {
     let mut q = p;
     while q < bytes.len()
-        && q - p < MAX_VALUE
         && !bytes[q].is_ascii_whitespace()
         && !matches!(bytes[q], b',' | b';' | b'\'' | b'"' | b'`' | b'\\')
     {
         q += 1;
+        if q - p > MAX_VALUE {
+            // too long to be a credential; never cut inside a UTF-8 sequence
+            return None;
+        }
     }
     (q > p).then_some(p..q)
 }

@@ -6,11 +6,19 @@
 //! file at all. Two kinds of rules exist:
 //!
 //! - **provider rules**: a regex over the file's bytes whose capture group is the secret, plus
-//!   optional entropy, structural validator (`github-crc32`, `npm-crc32`, `jwt`, `base64`),
-//!   allowlist and placeholder filter;
-//! - **generic rules** (`generic = true`): the regex applies to the normalised *key* of the
-//!   key/value pairs that [`generic`] extracts from any text format; the value is the secret and
-//!   must pass the false-positive filters (placeholders, code, hashes, paths, low entropy...).
+//!   optional entropy, structural validator (`github-crc32`, `npm-crc32`, `jwt`, `base64`,
+//!   `basic-auth`), allowlist and placeholder filter;
+//! - **generic rules** (`generic = true`): the regex applies to the normalised *key*
+//!   (`dbPassword` -> `db_password`) of the key/value pairs found around the rule's keywords in
+//!   any text format (env, shell, INI, properties, YAML, JSON, TOML, HCL, XML, Dockerfile,
+//!   source code); the value is the secret and must pass the false-positive filters
+//!   (placeholders, templates, environment references, code, hashes, UUIDs, paths, URLs,
+//!   identifiers, prose, weak or low-entropy values). In source files an unquoted value is code
+//!   and never reported.
+//!
+//! When several rules match overlapping bytes, one finding is kept: provider over generic, a
+//! rule recognising the token itself over a contextual one (`placeholder-filter`), then higher
+//! confidence, the longer secret, the earlier rule.
 //!
 //! Findings carry the secret's byte range, a redacted form (at most 4 characters of the secret)
 //! and a fingerprint (SHA-256 of rule id and secret); the secret itself is never stored.

@@ -521,3 +521,15 @@ fn crlf_is_not_part_of_a_secret() {
         assert!(!text[m.start..m.end].contains(&b'"'));
     }
 }
+
+#[test]
+fn secret_ranges_fall_on_char_boundaries() {
+    let set = builtin();
+    let long = "é".repeat(300);
+    let text = format!(
+        "password={long}\npassword=\"ünïcödé-Pässwörd-7#x\"\ntoken: Zt9qL2vXw8Rk4mPbé7sJd\n"
+    );
+    for m in scan_all(&set, "a.env", text.as_bytes(), true) {
+        assert!(text.is_char_boundary(m.start) && text.is_char_boundary(m.end));
+    }
+}
