@@ -147,9 +147,18 @@ impl PairFinder {
 
     fn pair_at(&self, bytes: &[u8], ks: usize, ke: usize) -> Option<Pair> {
         let key_bytes = &bytes[ks..ke];
-        let key_lead = key_bytes.iter().position(u8::is_ascii_alphanumeric)?;
-        let key = normalize_key(&key_bytes[key_lead..]);
         let before = if ks > 0 { bytes[ks - 1] } else { b'\n' };
+        // `AWS::Service::Thing`, `arn:aws:secretsmanager:...:secret:name`: a path, not a key
+        if before == b':' {
+            return None;
+        }
+        // `spring.datasource.password`, `Token.Name.Builtin`: the last dotted part names it
+        let last = key_bytes
+            .iter()
+            .rposition(|&b| b == b'.')
+            .map_or(key_bytes, |i| &key_bytes[i + 1..]);
+        let key_lead = last.iter().position(u8::is_ascii_alphanumeric)?;
+        let key = normalize_key(&last[key_lead..]);
         // <key attr="...">value</key>
         if before == b'<' {
             let mut p = ke;
@@ -229,7 +238,10 @@ impl PairFinder {
         if op_len == 0 {
             return self.docker_env(bytes, ks, after_key, key);
         }
-        p = skip_blanks(bytes, p + op_len);
+        let op_is_colon = rest.first() == Some(&b':') && op_len == 1;
+        let value_start = skip_blanks(bytes, p + op_len);
+        let spaced = value_start > p + op_len;
+        p = value_start;
         if let Some((value, _)) = quoted_value(bytes, p) {
             return Some(Pair {
                 key,
@@ -238,6 +250,10 @@ impl PairFinder {
             });
         }
         if matches!(bytes.get(p), Some(b'"' | b'\'' | b'`')) {
+            return None;
+        }
+        // YAML needs a space after `:`; `a:b` is a URL, an ARN, a time or a path
+        if op_is_colon && !spaced {
             return None;
         }
         let value = bare_value(bytes, p)?;
@@ -421,6 +437,55 @@ const NOT_SECRET_TAIL: &[&str] = &[
     "redirect",
     "handler",
     "example",
+    "spec",
+    "specs",
+    "used",
+    "status",
+    "state",
+    "entered",
+    "exited",
+    "verifier",
+    "period",
+    "usage",
+    "config",
+    "option",
+    "options",
+    "flag",
+    "flags",
+    "level",
+    "rule",
+    "rules",
+    "role",
+    "roles",
+    "group",
+    "groups",
+    "stage",
+    "step",
+    "hash",
+    "hashed",
+    "digest",
+    "locker",
+    "rotated",
+    "last",
+    "expired",
+    "invalid",
+    "missing",
+];
+
+/// Key segments anywhere in the key that make it a non-secret (pagination cursors, request ids).
+const NOT_SECRET_ANY: &[&str] = &[
+    "next",
+    "page",
+    "continuation",
+    "pagination",
+    "cursor",
+    "idempotency",
+    "wait",
+    "sync",
+    "lock",
+    "csrf",
+    "xsrf",
+    "nonce",
 ];
 
 /// First key segments that make the key a flag or an action, not a secret.
@@ -436,7 +501,10 @@ pub(crate) fn key_is_metadata(key: &str) -> bool {
     let first = segments.next().unwrap_or("");
     let last = key.rsplit('_').next().unwrap_or("");
     let multi = key.contains('_');
-    multi && (NOT_SECRET_HEAD.contains(&first) || NOT_SECRET_TAIL.contains(&last))
+    multi
+        && (NOT_SECRET_HEAD.contains(&first)
+            || NOT_SECRET_TAIL.contains(&last)
+            || key.split('_').any(|s| NOT_SECRET_ANY.contains(&s)))
 }
 
 /// True for values that are a placeholder, a template or a reference to a value kept elsewhere.
@@ -496,7 +564,18 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     if bytes.len() > 2 && bytes[0] == b'%' && bytes[bytes.len() - 1] == b'%' {
         return true;
     }
-    if bytes[0] == b'<' && bytes[bytes.len() - 1] == b'>' {
+    // <your-token>, <default secret key>, {name} format fields, --flags, ARNs
+    if bytes[0] == b'<' || (bytes[0] == b'{' && v.contains('}')) {
+        return true;
+    }
+    if bytes[0] == b'-'
+        && bytes
+            .get(1)
+            .is_some_and(|b| *b == b'-' || b.is_ascii_alphabetic())
+    {
+        return true;
+    }
+    if lower.starts_with("arn:") {
         return true;
     }
     if bytes[0] == b'[' && bytes[bytes.len() - 1] == b']' {
@@ -602,15 +681,44 @@ fn is_uuid(v: &[u8]) -> bool {
 }
 
 /// `my-secret-name`, `app.config.secret`, `SOME_CONSTANT`: words joined by separators.
-fn is_identifier_like(v: &[u8]) -> bool {
+/// Each word is lower case, upper case or capitalised.
+pub(crate) fn is_identifier_like(v: &[u8]) -> bool {
     let mut segments = 0;
     for part in v.split(|b| matches!(b, b'.' | b'_' | b'-' | b':' | b'/')) {
         if part.is_empty() || !part.iter().all(u8::is_ascii_alphabetic) {
             return false;
         }
+        // a word is lower case, upper case or capitalised; `drUDAWDMsq` is not
+        let rest = &part[1..];
+        if !(rest.iter().all(u8::is_ascii_lowercase) || part.iter().all(u8::is_ascii_uppercase)) {
+            return false;
+        }
         segments += 1;
     }
     segments >= 2
+}
+
+/// `privateKeyUsagePeriod`, `IAmSensitive`: words in camel case, no digits or symbols.
+fn is_camel_case_words(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    // every upper-case letter after the first character starts a word: it is followed by a
+    // lower-case letter and not preceded by another upper-case letter (except `IAm`)
+    let mut words = 1;
+    for i in 1..b.len() {
+        if b[i].is_ascii_uppercase() {
+            if i + 1 >= b.len() || !b[i + 1].is_ascii_lowercase() {
+                return false;
+            }
+            if i >= 2 && b[i - 1].is_ascii_uppercase() {
+                return false;
+            }
+            words += 1;
+        }
+    }
+    words >= 2
 }
 
 fn is_path_like(v: &str) -> bool {
@@ -699,7 +807,7 @@ pub(crate) fn noise_reason(value: &[u8]) -> Option<&'static str> {
     if v.chars().all(char::is_alphabetic) && v.chars().skip(1).all(char::is_lowercase) {
         return Some("word");
     }
-    if is_identifier_like(bytes) {
+    if is_identifier_like(bytes) || is_camel_case_words(v) {
         return Some("identifier");
     }
     if v.matches(' ').count() >= 3

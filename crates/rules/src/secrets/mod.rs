@@ -301,7 +301,9 @@ impl SecretRuleSet {
                 return false;
             }
         }
-        if rule.placeholder_filter && generic::is_placeholder(secret) {
+        if rule.placeholder_filter
+            && (generic::is_placeholder(secret) || generic::is_identifier_like(secret))
+        {
             return false;
         }
         !rule.allow.iter().any(|a| a.is_match(secret))

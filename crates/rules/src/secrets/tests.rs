@@ -533,3 +533,72 @@ fn secret_ranges_fall_on_char_boundaries() {
         assert!(text.is_char_boundary(m.start) && text.is_char_boundary(m.end));
     }
 }
+
+/// Scans the folder named by `SCAN_DIR` and lists every finding (redacted), to review false
+/// positives on real code: `SCAN_DIR=... cargo test scan_dir -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scan_dir() {
+    let Ok(dir) = std::env::var("SCAN_DIR") else {
+        return;
+    };
+    let set = builtin();
+    let mut stack = vec![PathBuf::from(&dir)];
+    let mut files = 0;
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(&dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
+            if skipped_by_default(&rel) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&p) else {
+                continue;
+            };
+            if bytes.len() > 1_000_000 || bytes.iter().take(8000).any(|&b| b == 0) {
+                continue;
+            }
+            files += 1;
+            for m in scan_all(&set, &rel, &bytes, true) {
+                let line = bytes[..m.start].iter().filter(|&&b| b == b'\n').count() + 1;
+                let id = &set.rules()[m.rule].id;
+                *counts.entry(id.clone()).or_default() += 1;
+                let ls = bytes[..m.start]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let context = String::from_utf8_lossy(&bytes[ls..m.start]);
+                let context: String = context
+                    .chars()
+                    .rev()
+                    .take(50)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                eprintln!(
+                    "{rel}:{line}: {id} [{}] {} | {}",
+                    m.confidence,
+                    m.redacted,
+                    context.trim()
+                );
+            }
+        }
+    }
+    eprintln!("{files} files");
+    for (id, n) in counts {
+        eprintln!("{n:6} {id}");
+    }
+}
