@@ -21,6 +21,23 @@ pub enum Command {
     /// List, explain and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Tools for vigil's developers.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+/// `vigil debug ...`.
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Only discover, read and parse files (the tree-sitter floor of a scan); print counts and time.
+    Parse {
+        /// Files and directories.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Worker threads (default: one per core).
+        #[arg(short = 'j', long, value_name = "N")]
+        threads: Option<usize>,
+    },
 }
 
 /// Output formats of `scan`.
@@ -121,6 +138,14 @@ pub enum RulesCommand {
         /// Also load rules from this folder.
         #[arg(long = "rules", value_name = "DIR")]
         rule_dirs: Vec<PathBuf>,
+    },
+    /// Run a folder's rules over the fixtures beside them (`ruleid:` / `ok:` annotations).
+    Test {
+        /// A folder of rule files (TOML); fixture files (any other file) are searched in it too.
+        dir: PathBuf,
+        /// Look for fixtures here instead (recursively).
+        #[arg(long, value_name = "DIR")]
+        fixtures: Option<PathBuf>,
     },
     /// Explain a rule: what it finds, why it matters, examples, fix and references (markdown).
     Explain {

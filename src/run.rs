@@ -10,7 +10,9 @@ use vigil_core::Severity;
 use vigil_report::{Report, TextOptions};
 use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
 
-use crate::args::{Cli, Color, Command, FailOn, Format, ListFormat, RulesCommand, ScanArgs};
+use crate::args::{
+    Cli, Color, Command, DebugCommand, FailOn, Format, ListFormat, RulesCommand, ScanArgs,
+};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -22,6 +24,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Rules(RulesCommand::Explain { rule, rule_dirs }) => {
             rules_explain(&rule, &rule_dirs)
         }
+        Command::Rules(RulesCommand::Test { dir, fixtures }) => {
+            rules_test(&dir, fixtures.as_deref())
+        }
+        Command::Debug(DebugCommand::Parse { paths, threads }) => debug_parse(&paths, threads),
     }
 }
 
@@ -230,5 +236,97 @@ fn rules_explain(id: &str, rule_dirs: &[PathBuf]) -> Result<u8> {
     };
     let mut out = std::io::stdout().lock();
     out.write_all(vigil_report::explain_markdown(m).as_bytes())?;
+    Ok(0)
+}
+
+fn rules_test(dir: &Path, fixtures: Option<&Path>) -> Result<u8> {
+    let sources = vigil_rules::load_dir(dir).context("invalid rule folder")?;
+    if sources.is_empty() {
+        bail!("{}: no rule files (*.toml)", dir.display());
+    }
+    let catalog = Catalog::load(&sources).context("invalid rule")?;
+    let ids: std::collections::HashSet<String> =
+        catalog.metas().iter().map(|m| m.id.clone()).collect();
+    let mut failures = catalog.secrets.check_examples();
+    let selection = Selection {
+        select: vec!["ALL".to_owned()],
+        ignore: Vec::new(),
+    };
+    let rules =
+        RuleSet::new(catalog, &selection, RuleOptions::default()).context("invalid rule")?;
+    let fixture_root = fixtures.unwrap_or(dir);
+    let base = std::env::current_dir().context("cannot read the current directory")?;
+    let mut settings = ScanSettings::default();
+    settings.discover.respect_ignore_files = false;
+    let (files, notes) = vigil_core::discover::discover(
+        &[absolutize(fixture_root, &base)],
+        &base,
+        &settings.discover,
+    );
+    for n in notes {
+        failures.push(n.message);
+    }
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|c| !c.rel.ends_with(".toml"))
+        .collect();
+    let mut checked = 0;
+    for c in files {
+        let bytes = std::fs::read(&c.abs).with_context(|| format!("{}: cannot be read", c.rel))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let ex = vigil_rules::fixtures::expectations(&text);
+        if ex.positive.is_empty() && ex.negative.is_empty() {
+            continue;
+        }
+        checked += 1;
+        let report = vigil_core::engine::scan_inputs(
+            vec![vigil_core::engine::Input::Disk(c.clone())],
+            &rules,
+            &settings,
+        );
+        let found: Vec<(usize, String)> = report
+            .findings
+            .iter()
+            .map(|f| (f.span.start_line, f.rule.id.clone()))
+            .collect();
+        failures.extend(vigil_rules::fixtures::compare(&c.rel, &ex, &found, &|id| {
+            ids.contains(id)
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    for f in &failures {
+        writeln!(out, "FAIL {f}")?;
+    }
+    writeln!(
+        out,
+        "{} rules, {checked} fixture files: {}",
+        ids.len(),
+        if failures.is_empty() {
+            "all expectations met".to_owned()
+        } else {
+            format!("{} failures", failures.len())
+        }
+    )?;
+    Ok(u8::from(!failures.is_empty()))
+}
+
+fn debug_parse(paths: &[PathBuf], threads: Option<usize>) -> Result<u8> {
+    let started = Instant::now();
+    let base = std::env::current_dir().context("cannot read the current directory")?;
+    let roots: Vec<PathBuf> = paths.iter().map(|p| absolutize(p, &base)).collect();
+    let settings = ScanSettings {
+        threads: threads.unwrap_or(0),
+        ..ScanSettings::default()
+    };
+    let report = scan_paths(&roots, &base, &vigil_core::engine::ParseOnly, &settings);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "parsed {} files ({} skipped, {} notes) in {:.1} ms",
+        report.files_scanned,
+        report.files_skipped,
+        report.notes.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    )?;
     Ok(0)
 }

@@ -35,6 +35,21 @@ pub trait Analyzer: Send + Sync {
     );
 }
 
+/// An analyzer that only parses: the floor of a scan's cost (`vigil debug parse`, benchmarks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOnly;
+
+impl Analyzer for ParseOnly {
+    fn analyze(
+        &self,
+        _file: &SourceFile,
+        parse: &mut dyn FnMut() -> Option<Tree>,
+        _cx: &mut FileContext,
+    ) {
+        let _ = parse();
+    }
+}
+
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct ScanSettings {
