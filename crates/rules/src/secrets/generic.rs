@@ -681,16 +681,11 @@ fn is_uuid(v: &[u8]) -> bool {
 }
 
 /// `my-secret-name`, `app.config.secret`, `SOME_CONSTANT`: words joined by separators.
-/// Each word is lower case, upper case or capitalised.
+/// Each part is a lower-case, upper-case or capitalised word, or camel-case words.
 pub(crate) fn is_identifier_like(v: &[u8]) -> bool {
     let mut segments = 0;
     for part in v.split(|b| matches!(b, b'.' | b'_' | b'-' | b':' | b'/')) {
-        if part.is_empty() || !part.iter().all(u8::is_ascii_alphabetic) {
-            return false;
-        }
-        // a word is lower case, upper case or capitalised; `drUDAWDMsq` is not
-        let rest = &part[1..];
-        if !(rest.iter().all(u8::is_ascii_lowercase) || part.iter().all(u8::is_ascii_uppercase)) {
+        if !is_word_part(part) {
             return false;
         }
         segments += 1;
@@ -698,27 +693,32 @@ pub(crate) fn is_identifier_like(v: &[u8]) -> bool {
     segments >= 2
 }
 
-/// `privateKeyUsagePeriod`, `IAmSensitive`: words in camel case, no digits or symbols.
+/// `privateKeyUsagePeriod`, `IAmSensitive`, `URLSafeSerializer`: words in camel case, no
+/// digits or symbols. Random letters (`drUDAWDMsqLDoNt`) split into short, vowel-less pieces.
 fn is_camel_case_words(v: &str) -> bool {
-    let b = v.as_bytes();
-    if b.is_empty() || !b.iter().all(u8::is_ascii_alphabetic) {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphabetic()) {
         return false;
     }
-    // every upper-case letter after the first character starts a word: it is followed by a
-    // lower-case letter and not preceded by another upper-case letter (except `IAm`)
-    let mut words = 1;
-    for i in 1..b.len() {
-        if b[i].is_ascii_uppercase() {
-            if i + 1 >= b.len() || !b[i + 1].is_ascii_lowercase() {
-                return false;
-            }
-            if i >= 2 && b[i - 1].is_ascii_uppercase() {
-                return false;
-            }
-            words += 1;
-        }
+    let key = normalize_key(v.as_bytes());
+    let words: Vec<&str> = key.split('_').collect();
+    if words.len() < 2 {
+        return false;
     }
-    words >= 2
+    let letters: usize = words.iter().map(|w| w.len()).sum();
+    let wordy = words.iter().enumerate().all(|(i, w)| {
+        (w.len() >= 2 || i == 0) && (w.len() < 3 || w.bytes().any(|b| b"aeiouy".contains(&b)))
+    });
+    wordy && letters >= 3 * words.len()
+}
+
+/// One identifier part: a lower-case, upper-case or capitalised word, or camel-case words.
+fn is_word_part(part: &[u8]) -> bool {
+    if part.is_empty() || !part.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    part[1..].iter().all(u8::is_ascii_lowercase)
+        || part.iter().all(u8::is_ascii_uppercase)
+        || is_camel_case_words(&String::from_utf8_lossy(part))
 }
 
 fn is_path_like(v: &str) -> bool {
@@ -899,6 +899,11 @@ mod tests {
         assert!(noise_reason(b"qwerty123").is_some());
         assert!(noise_reason(b"get_password()").is_some());
         assert!(noise_reason(b"Zq8#rT2!vLp9@wX").is_none());
+        assert!(noise_reason(b"DistributionList.NextMarker").is_some());
+        assert!(noise_reason(b"URLSafeTimedSerializer").is_some());
+        assert!(noise_reason(b"privateKeyUsagePeriod").is_some());
+        assert!(noise_reason(b"drUDAWDMsqLDoNtDcknQ").is_none());
+        assert!(noise_reason(b"kQmZxvLpRtWnBvCx").is_none());
     }
 
     #[test]
