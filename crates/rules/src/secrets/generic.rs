@@ -615,6 +615,11 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
         "mock",
         "foobar",
         "not-a-real",
+        "not a real",
+        "not my real",
+        "token",
+        "secret",
+        "password",
         "notreal",
         "not_real",
         "invalid",
@@ -816,6 +821,18 @@ pub(crate) fn noise_reason(value: &[u8]) -> Option<&'static str> {
                 .all(|c| c.is_alphabetic() || " .,'?!:-()".contains(c)))
     {
         return Some("prose");
+    }
+    // base64 of a sentence or a placeholder ("user:not my real password")
+    if v.len() >= 12 {
+        if let Some(decoded) = super::validate::base64_decode(bytes) {
+            if let Ok(text) = std::str::from_utf8(&decoded) {
+                if text.chars().all(|c| !c.is_control())
+                    && (is_placeholder(text.as_bytes()) || text.matches(' ').count() >= 3)
+                {
+                    return Some("encoded placeholder or prose");
+                }
+            }
+        }
     }
     if (v.contains('(') && v.contains(')')) || v.starts_with("function") || v.contains("=>") {
         return Some("code");
