@@ -387,10 +387,20 @@ impl SecretRuleSet {
                 if !out.iter().any(|m| m.rule == i) {
                     let others: Vec<&str> =
                         out.iter().map(|m| self.rules[m.rule].id.as_str()).collect();
+                    let lower = tp.to_ascii_lowercase();
+                    let keyword_missing = !rule
+                        .keywords
+                        .iter()
+                        .any(|k| lower.contains(&k.to_ascii_lowercase()));
                     failures.push(format!(
-                        "{}: rule {}: tp[{n}] is not found by the rule{}",
+                        "{}: rule {}: tp[{n}] is not found by the rule{}{}",
                         rule.file,
                         rule.id,
+                        if keyword_missing {
+                            " (it contains none of the rule's keywords, so the prefilter skips it)"
+                        } else {
+                            ""
+                        },
                         if others.is_empty() {
                             String::new()
                         } else {

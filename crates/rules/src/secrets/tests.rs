@@ -383,6 +383,7 @@ fn failing_examples_are_reported() {
     let failures = set.check_examples();
     assert_eq!(failures.len(), 1);
     assert!(failures[0].contains("secret-test-token") && failures[0].contains("tp[0]"));
+    assert!(failures[0].contains("keywords"), "{}", failures[0]);
 }
 
 #[test]
