@@ -46,11 +46,15 @@ fn skip_blanks(bytes: &[u8], mut p: usize) -> usize {
     p
 }
 
-fn line_start(bytes: &[u8], p: usize) -> usize {
-    bytes[..p]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+/// Start of the line holding `p`, looking back at most `max` bytes (`None` past that: long
+/// minified lines must not make the scan quadratic).
+fn line_start(bytes: &[u8], p: usize, max: usize) -> Option<usize> {
+    let from = p.saturating_sub(max);
+    match bytes[from..p].iter().rposition(|&b| b == b'\n') {
+        Some(i) => Some(from + i + 1),
+        None if from == 0 => Some(0),
+        None => None,
+    }
 }
 
 /// A quoted value starting at `p` (on the quote): its inner range, and the index past it.
@@ -194,7 +198,7 @@ impl PairFinder {
         }
         // key="Name" value="..."   /   name="Name" value="..."
         if before == b'"' && bytes.get(ke) == Some(&b'"') {
-            let prefix = &bytes[line_start(bytes, ks - 1)..ks - 1];
+            let prefix = &bytes[(ks - 1).saturating_sub(64)..ks - 1];
             let trimmed = prefix.trim_ascii_end();
             let lower = trimmed.to_ascii_lowercase();
             if lower.ends_with(b"key=") || lower.ends_with(b"name=") {
@@ -266,7 +270,7 @@ impl PairFinder {
 
     /// Dockerfile `ENV KEY value` / `ARG KEY value` (legacy form without `=`).
     fn docker_env(&self, bytes: &[u8], ks: usize, ke: usize, key: String) -> Option<Pair> {
-        let ls = line_start(bytes, ks);
+        let ls = line_start(bytes, ks, 256)?;
         let head = bytes[ls..ks].trim_ascii();
         if head != b"ENV" && head != b"ARG" {
             return None;

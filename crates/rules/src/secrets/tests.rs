@@ -603,3 +603,17 @@ fn scan_dir() {
         eprintln!("{n:6} {id}");
     }
 }
+
+#[test]
+fn minified_single_line_json_is_linear() {
+    let set = builtin();
+    let mut text = String::from("{");
+    for i in 0..30_000 {
+        text.push_str(&format!("\"token{i}\":\"value-{i}\",\"name\":\"key-{i}\","));
+    }
+    text.push('}');
+    let start = std::time::Instant::now();
+    let out = scan_all(&set, "data.json", text.as_bytes(), true);
+    assert!(out.is_empty(), "{} findings", out.len());
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+}
