@@ -490,6 +490,15 @@ const NOT_SECRET_ANY: &[&str] = &[
     "csrf",
     "xsrf",
     "nonce",
+    "output",
+    "input",
+    "change",
+    "copy",
+    "import",
+    "export",
+    "verification",
+    "strategy",
+    "scheme",
 ];
 
 /// First key segments that make the key a flag or an action, not a secret.
