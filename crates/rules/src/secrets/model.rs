@@ -1,5 +1,7 @@
 //! Secret rule model: the raw TOML shape, the validated and compiled rule, and load errors.
 
+use std::sync::OnceLock;
+
 use regex::bytes::Regex;
 use serde::Deserialize;
 
@@ -112,14 +114,79 @@ pub(crate) struct RawRule {
     pub fp: Vec<String>,
 }
 
+/// A regex compiled on first use: a process that scans one file compiles only the regexes whose
+/// keywords occur in it. Built-in rules are validated by the test suite and only syntax-checked
+/// at load; other rules are compiled at load (`eager`), so that one the regex compiler rejects
+/// (for example over its size limit) fails there, naming its file, rule and field.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    source: String,
+    cell: OnceLock<Option<Regex>>,
+    /// Capture groups, group 0 included.
+    captures_len: usize,
+}
+
+impl LazyRegex {
+    fn new(
+        file: &str,
+        rule: &str,
+        field: &str,
+        source: &str,
+        eager: bool,
+    ) -> Result<LazyRegex, SecretRuleError> {
+        let error = |message: String| SecretRuleError::Regex {
+            file: file.to_string(),
+            rule: rule.to_string(),
+            field: field.to_string(),
+            message,
+        };
+        let cell = OnceLock::new();
+        let captures_len = if eager {
+            let regex = Regex::new(source).map_err(|e| error(e.to_string()))?;
+            let n = regex.captures_len();
+            let _ = cell.set(Some(regex));
+            n
+        } else {
+            // The same syntax as `regex::bytes` (no UTF-8 requirement on matches).
+            let hir = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(source)
+                .map_err(|e| error(e.to_string()))?;
+            hir.properties().explicit_captures_len() + 1
+        };
+        Ok(LazyRegex {
+            source: source.to_string(),
+            cell,
+            captures_len,
+        })
+    }
+
+    /// The compiled regex; `None` only if a syntax-checked built-in regex fails to compile.
+    pub(crate) fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+
+    pub(crate) fn is_match(&self, bytes: &[u8]) -> bool {
+        self.get().is_some_and(|r| r.is_match(bytes))
+    }
+
+    /// The number of capture groups, group 0 included.
+    fn captures_len(&self) -> usize {
+        self.captures_len
+    }
+}
+
 /// How a rule finds candidates.
 #[derive(Debug)]
 pub(crate) enum Matcher {
     /// A regex over the file's bytes; the capture group holds the secret.
-    Pattern { regex: Regex, group: usize },
+    Pattern { regex: LazyRegex, group: usize },
     /// A regex over normalised key names (`db_password`, `github_token`) of the key/value pairs
     /// that the generic scanner extracts; the value is the secret.
-    Generic { key: Regex },
+    Generic { key: LazyRegex },
 }
 
 /// A validated, compiled secret rule.
@@ -160,7 +227,7 @@ pub struct SecretRule {
     pub(crate) matcher: Matcher,
     pub(crate) validator_kind: Option<Validator>,
     pub(crate) placeholder_filter: bool,
-    pub(crate) allow: Vec<Regex>,
+    pub(crate) allow: Vec<LazyRegex>,
 }
 
 fn invalid(file: &str, rule: &str, field: &str, message: impl Into<String>) -> SecretRuleError {
@@ -223,8 +290,12 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<RawRule>, SecretR
     Ok(out)
 }
 
-/// Validate and compile one raw rule.
-pub(crate) fn compile_rule(file: &str, raw: RawRule) -> Result<SecretRule, SecretRuleError> {
+/// Validate and compile one raw rule; `eager` compiles its regexes now (see [`LazyRegex`]).
+pub(crate) fn compile_rule(
+    file: &str,
+    raw: RawRule,
+    eager: bool,
+) -> Result<SecretRule, SecretRuleError> {
     let id = raw.id.clone();
     if !is_kebab_id(&id) {
         return Err(invalid(
@@ -306,12 +377,7 @@ pub(crate) fn compile_rule(file: &str, raw: RawRule) -> Result<SecretRule, Secre
             )
         })?),
     };
-    let regex = Regex::new(&raw.regex).map_err(|e| SecretRuleError::Regex {
-        file: file.to_string(),
-        rule: id.clone(),
-        field: "regex".to_string(),
-        message: e.to_string(),
-    })?;
+    let regex = LazyRegex::new(file, &id, "regex", &raw.regex, eager)?;
     let matcher = if raw.generic {
         if raw.secret_group.is_some() {
             return Err(invalid(
@@ -341,12 +407,7 @@ pub(crate) fn compile_rule(file: &str, raw: RawRule) -> Result<SecretRule, Secre
     };
     let mut allow = Vec::with_capacity(raw.allow.len());
     for pattern in &raw.allow {
-        allow.push(Regex::new(pattern).map_err(|e| SecretRuleError::Regex {
-            file: file.to_string(),
-            rule: id.clone(),
-            field: "allow".to_string(),
-            message: e.to_string(),
-        })?);
+        allow.push(LazyRegex::new(file, &id, "allow", pattern, eager)?);
     }
     Ok(SecretRule {
         id,
