@@ -109,6 +109,9 @@ pub enum Kind {
     Dynamic,
     /// Absent.
     Missing,
+    /// Derived from request data (JavaScript: `req.query`, `req.body`, ...); not a kind of its
+    /// own but a property checked alongside the others (see `Model::is_request`).
+    Request,
 }
 
 impl Kind {
@@ -120,6 +123,7 @@ impl Kind {
             "dynamic" => vec![Kind::Dynamic],
             "missing" => vec![Kind::Missing],
             "non-constant" => vec![Kind::Formatted, Kind::Dynamic],
+            "request" => vec![Kind::Request],
             _ => return None,
         })
     }
@@ -269,7 +273,7 @@ fn kinds(
         let ks = Kind::parse(k).ok_or_else(|| {
             RuleError::new(
                 file,
-                format!("unknown value kind `{k}` (expected literal, constant, formatted, dynamic, missing or non-constant)"),
+                format!("unknown value kind `{k}` (expected literal, constant, formatted, dynamic, missing, non-constant or request)"),
             )
             .rule(id)
             .field(field)

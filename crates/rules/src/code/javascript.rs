@@ -3,6 +3,8 @@
 
 use tree_sitter::Node;
 
+use vigil_core::lang::Family;
+
 use super::model::{normalize_module, Bind, Model, ScopeId};
 use crate::model::Lit;
 
@@ -24,9 +26,7 @@ impl<'t> Model<'t> {
                 }
             }
             "import_statement" => {
-                let Some(src) = node.child_by_field_name("source") else {
-                    return None;
-                };
+                let src = node.child_by_field_name("source")?;
                 let Some(Lit::Str(module)) = self.literal(src, scope) else {
                     return None;
                 };
@@ -47,9 +47,7 @@ impl<'t> Model<'t> {
                 }
             }
             "variable_declarator" => {
-                let Some(name) = node.child_by_field_name("name") else {
-                    return None;
-                };
+                let name = node.child_by_field_name("name")?;
                 let value = node.child_by_field_name("value");
                 match (name.kind(), value) {
                     ("identifier", Some(v)) => self.bind(scope, self.src(name), Bind::Value(v)),
@@ -126,18 +124,16 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "identifier" => {
-                if ref_names(self.src(node)) {
-                    let skip = node.parent().is_some_and(|p| {
-                        matches!(
-                            p.kind(),
-                            "import_specifier" | "import_clause" | "namespace_import"
-                        ) || (p.kind() == "variable_declarator"
-                            && p.child_by_field_name("name").map(|n| n.id()) == Some(node.id()))
-                    });
-                    if !skip {
-                        self.refs.push((node, scope));
-                    }
+            "identifier" if ref_names(self.src(node)) => {
+                let skip = node.parent().is_some_and(|p| {
+                    matches!(
+                        p.kind(),
+                        "import_specifier" | "import_clause" | "namespace_import"
+                    ) || (p.kind() == "variable_declarator"
+                        && p.child_by_field_name("name").map(|n| n.id()) == Some(node.id()))
+                });
+                if !skip {
+                    self.refs.push((node, scope));
                 }
             }
             _ => {}
@@ -215,6 +211,210 @@ impl<'t> Model<'t> {
                 }
                 _ => self.bind_pattern(p, scope),
             }
+        }
+    }
+}
+
+/// Properties of an Express/Koa/Node request object that carry client-controlled data.
+const REQUEST_PROPS: &[&str] = &[
+    "query",
+    "body",
+    "params",
+    "headers",
+    "cookies",
+    "signedCookies",
+    "files",
+    "file",
+    "url",
+    "originalUrl",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+];
+
+/// Methods of a request object that return client-controlled data: `req.get('Origin')`.
+const REQUEST_METHODS: &[&str] = &["get", "header", "param"];
+
+/// Names conventionally given to the request (or Koa context) parameter of a handler.
+const REQUEST_ROOTS: &[&str] = &["req", "request", "ctx", "context", "event"];
+
+/// Browser globals whose value the page's visitor (or a linking site) controls.
+const BROWSER_SOURCES: &[&str] = &[
+    "location.search",
+    "location.hash",
+    "location.href",
+    "document.location.search",
+    "document.location.hash",
+    "document.location.href",
+    "document.URL",
+    "document.documentURI",
+    "document.referrer",
+];
+
+/// Functions whose result carries the data of their arguments (paths, decoding, parsing).
+const PASS_THROUGH: &[&str] = &[
+    "path.join",
+    "path.resolve",
+    "path.normalize",
+    "path.posix.join",
+    "path.posix.resolve",
+    "path.win32.join",
+    "path.win32.resolve",
+    "decodeURIComponent",
+    "decodeURI",
+    "unescape",
+    "atob",
+    "JSON.parse",
+    "Buffer.from",
+    "URL",
+    "URLSearchParams",
+    "querystring.parse",
+    "qs.parse",
+];
+
+const MAX_REQUEST_DEPTH: usize = 16;
+
+impl<'t> Model<'t> {
+    /// True when the value is derived from request data: a member of `req.query`, `req.body`,
+    /// `req.params`, `req.headers`, `req.cookies`, ... (also `ctx.request.body`, `ctx.query`,
+    /// Lambda `event.queryStringParameters`), `req.get(...)`, browser URL sources
+    /// (`location.search`, `location.hash`, `document.referrer`), names assigned from them,
+    /// and strings, paths or parsed values built from them. `req`/`request`/`ctx` must be
+    /// parameters (not imports or local values). This is a local, syntactic notion, not taint
+    /// tracking: values passed through user functions are not followed.
+    pub fn is_request(&self, node: Node<'t>, scope: ScopeId) -> bool {
+        self.family == Family::JavaScript && self.request_at(node, scope, 0)
+    }
+
+    fn request_at(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> bool {
+        if depth > MAX_REQUEST_DEPTH {
+            return false;
+        }
+        let node = self.unwrap(node);
+        let sub = |n: Node<'t>| self.request_at(n, scope, depth + 1);
+        match node.kind() {
+            "member_expression" => {
+                let (Some(obj), Some(prop)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name("property"),
+                ) else {
+                    return false;
+                };
+                self.request_member(obj, self.src(prop), scope)
+                    || sub(obj)
+                    || self
+                        .resolve(node, scope)
+                        .iter()
+                        .any(|n| BROWSER_SOURCES.contains(&n.as_str()))
+            }
+            "subscript_expression" => node.child_by_field_name("object").is_some_and(sub),
+            "identifier" => {
+                let name = self.src(node);
+                let Some((s, binds)) = self.lookup(scope, name) else {
+                    return false;
+                };
+                binds.iter().any(|b| match b {
+                    Bind::Value(v) => v.id() != node.id() && self.request_at(*v, s, depth + 1),
+                    Bind::Member(obj, prop) => {
+                        self.request_member(*obj, prop, s) || self.request_at(*obj, s, depth + 1)
+                    }
+                    _ => false,
+                })
+            }
+            "template_string" => {
+                let mut c = node.walk();
+                let parts: Vec<Node<'t>> = node
+                    .named_children(&mut c)
+                    .filter(|n| n.kind() == "template_substitution")
+                    .collect();
+                parts.into_iter().any(|p| p.named_child(0).is_some_and(sub))
+            }
+            "binary_expression" => {
+                let op = node
+                    .child_by_field_name("operator")
+                    .map(|o| self.src(o))
+                    .unwrap_or("");
+                matches!(op, "+" | "||" | "??" | "&&")
+                    && (node.child_by_field_name("left").is_some_and(sub)
+                        || node.child_by_field_name("right").is_some_and(sub))
+            }
+            "ternary_expression" => {
+                node.child_by_field_name("consequence").is_some_and(sub)
+                    || node.child_by_field_name("alternative").is_some_and(sub)
+            }
+            "call_expression" | "new_expression" => {
+                let Some(callee) = self.callee(node) else {
+                    return false;
+                };
+                if callee.kind() == "member_expression" {
+                    if let (Some(obj), Some(prop)) = (
+                        callee.child_by_field_name("object"),
+                        callee.child_by_field_name("property"),
+                    ) {
+                        // req.get('Origin'), req.query.name.trim(), params.get('next')
+                        if REQUEST_METHODS.contains(&self.src(prop))
+                            && self.is_request_root_at(obj, scope)
+                        {
+                            return true;
+                        }
+                        if sub(obj) {
+                            return true;
+                        }
+                    }
+                }
+                let passes = self
+                    .resolve(callee, scope)
+                    .iter()
+                    .any(|n| PASS_THROUGH.contains(&n.as_str()));
+                if !passes {
+                    return false;
+                }
+                let Some(args) = node.child_by_field_name("arguments") else {
+                    return false;
+                };
+                let mut c = args.walk();
+                let list: Vec<Node<'t>> = args.named_children(&mut c).collect();
+                list.into_iter().any(sub)
+            }
+            _ => false,
+        }
+    }
+
+    /// `req.query`, `ctx.request.body`, `ctx.query`, `event.queryStringParameters`.
+    fn request_member(&self, obj: Node<'t>, prop: &str, scope: ScopeId) -> bool {
+        if !REQUEST_PROPS.contains(&prop) {
+            return false;
+        }
+        let obj = self.unwrap(obj);
+        let root_ok = match obj.kind() {
+            "identifier" => {
+                let name = self.src(obj);
+                let lambda_only = name == "event";
+                let koa = matches!(name, "ctx" | "context");
+                self.is_request_root_at(obj, scope)
+                    && (!lambda_only || prop.ends_with("Parameters"))
+                    && !(koa && prop == "body")
+            }
+            _ => self.is_request_root_at(obj, scope),
+        };
+        root_ok
+    }
+
+    /// `req`, `request`, `ctx.request`, `ctx.req`, `this.req`: the request object itself.
+    fn is_request_root_at(&self, obj: Node<'t>, scope: ScopeId) -> bool {
+        let obj = self.unwrap(obj);
+        match obj.kind() {
+            "identifier" => {
+                let name = self.src(obj);
+                REQUEST_ROOTS.contains(&name)
+                    && self
+                        .lookup(scope, name)
+                        .is_some_and(|(_, b)| b.iter().all(|b| matches!(b, Bind::Opaque)))
+            }
+            "member_expression" => obj
+                .child_by_field_name("property")
+                .is_some_and(|p| matches!(self.src(p), "request" | "req")),
+            _ => false,
         }
     }
 }

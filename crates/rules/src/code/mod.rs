@@ -421,7 +421,7 @@ fn value_ok(
     kinds: &[Kind],
     a: &ArgCheck,
 ) -> bool {
-    if !kinds.is_empty() && !kinds.contains(&model.kind(value, scope)) {
+    if !kinds_ok(model, value, scope, kinds) {
         return false;
     }
     let lit = if a.equals.is_some() || a.not_equals.is_some() || a.regex.is_some() {
@@ -463,6 +463,18 @@ fn value_ok(
         }
     }
     true
+}
+
+/// True when the value's kind is one of `kinds` (empty = any), `request` meaning derived from
+/// request data.
+fn kinds_ok(model: &Model<'_>, value: Node<'_>, scope: ScopeId, kinds: &[Kind]) -> bool {
+    if kinds.is_empty() {
+        return true;
+    }
+    if kinds.contains(&Kind::Request) && model.is_request(value, scope) {
+        return true;
+    }
+    kinds.contains(&model.kind(value, scope))
 }
 
 fn name_matches(pattern: &str, name: &str) -> bool {
@@ -520,7 +532,7 @@ fn compile_queries(lang: Language, rules: &[CodeRule]) -> Result<Option<Compiled
 
 fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
     let scope = model.scope_at(node);
-    if !c.kinds.is_empty() && !c.kinds.contains(&model.kind(node, scope)) {
+    if !kinds_ok(model, node, scope, &c.kinds) {
         return false;
     }
     let text = model.src(node);

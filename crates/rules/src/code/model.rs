@@ -931,6 +931,15 @@ impl<'t> Model<'t> {
                         out.push(self.src(l));
                     }
                 }
+                // JS/TS class fields: `csrfToken = ...`, `private token: string = ...`.
+                "public_field_definition" | "field_definition" => {
+                    if let Some(l) = n
+                        .child_by_field_name("name")
+                        .or_else(|| n.child_by_field_name("property"))
+                    {
+                        out.push(self.src(l));
+                    }
+                }
                 "pair" => {
                     if let Some(l) = n.child_by_field_name("key") {
                         out.push(self.src(l));
