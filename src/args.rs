@@ -21,9 +21,27 @@ pub enum Command {
     /// List, explain and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write the current findings' fingerprints to a baseline file (for `scan --baseline`).
+    Baseline(ScanArgs),
+    /// Install or remove vigil's git pre-commit hook.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Tools for vigil's developers.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+/// `vigil hook ...`.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a pre-commit hook that runs `vigil scan --staged` (honours core.hooksPath).
+    Install {
+        /// Replace a hook vigil did not write; the old hook is kept and still runs first.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the hook vigil installed (and restore a hook it kept).
+    Uninstall,
 }
 
 /// `vigil debug ...`.
@@ -125,6 +143,35 @@ pub struct ScanArgs {
     /// Disable the keyword prefilters (slower; the findings are the same). For testing.
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+    /// Scan the staged content (the git index) of added, copied, modified and renamed files;
+    /// report findings on staged lines only.
+    #[arg(long, conflicts_with_all = ["diff", "stdin_filename"])]
+    pub staged: bool,
+    /// With --staged: report findings anywhere in the staged files, not only on staged lines.
+    #[arg(long, requires = "staged")]
+    pub all_lines: bool,
+    /// Report only findings on lines added or changed since the merge base of REF and HEAD.
+    #[arg(long, value_name = "REF", conflicts_with = "stdin_filename")]
+    pub diff: Option<String>,
+    /// Report only findings whose fingerprints are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Read one file's content from standard input (path `-`) and report it as PATH.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<String>,
+    /// Report `vigil: ignore[...]` comments that suppress nothing.
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+    /// Running as the git pre-commit hook: explain how to fix or suppress what blocks the commit.
+    #[arg(long, hide = true)]
+    pub hook: bool,
+    /// Keep each file's results in `.vigil_cache/` and reuse them while the file, the rules,
+    /// the options and vigil's version are unchanged (a warm re-scan).
+    #[arg(long, overrides_with = "no_cache")]
+    pub cache: bool,
+    /// Do not read or write the cache (the default).
+    #[arg(long, overrides_with = "cache")]
+    pub no_cache: bool,
 }
 
 /// `vigil rules ...`.

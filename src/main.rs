@@ -1,7 +1,9 @@
 //! The `vigil` binary: arguments -> settings -> run -> exit code.
 
 mod args;
+mod hook;
 mod run;
+mod sources;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -11,7 +11,8 @@ use vigil_report::{Report, TextOptions};
 use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
 
 use crate::args::{
-    Cli, Color, Command, DebugCommand, FailOn, Format, ListFormat, RulesCommand, ScanArgs,
+    Cli, Color, Command, DebugCommand, FailOn, Format, HookCommand, ListFormat, RulesCommand,
+    ScanArgs,
 };
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -20,6 +21,9 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(a) => scan(a),
+        Command::Baseline(a) => baseline(a),
+        Command::Hook(HookCommand::Install { force }) => crate::hook::install(force),
+        Command::Hook(HookCommand::Uninstall) => crate::hook::uninstall(),
         Command::Rules(RulesCommand::List { format, rule_dirs }) => rules_list(format, &rule_dirs),
         Command::Rules(RulesCommand::Explain { rule, rule_dirs }) => {
             rules_explain(&rule, &rule_dirs)
@@ -49,8 +53,8 @@ fn threshold(f: FailOn) -> Option<Severity> {
     }
 }
 
-fn scan(a: ScanArgs) -> Result<u8> {
-    let started = Instant::now();
+/// The rules and engine settings of a scan.
+fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings)> {
     let catalog = catalog(&a.rule_dirs)?;
     let selection = Selection {
         select: a.select.clone(),
@@ -79,9 +83,40 @@ fn scan(a: ScanArgs) -> Result<u8> {
     };
     settings.discover.follow_symlinks = a.follow;
     settings.discover.respect_ignore_files = !a.no_ignore;
-    let base = std::env::current_dir().context("cannot read the current directory")?;
-    let roots: Vec<PathBuf> = a.paths.iter().map(|p| absolutize(p, &base)).collect();
-    let report = scan_paths(&roots, &base, &rules, &settings);
+    settings.suppressions.report_unused = a.report_unused_ignores;
+    if a.cache && !a.no_cache {
+        let here = std::env::current_dir().context("cannot read the current directory")?;
+        settings.cache_dir = Some(here.join(vigil_core::cache::CACHE_DIR));
+    }
+    Ok((rules, settings))
+}
+
+fn scan(a: ScanArgs) -> Result<u8> {
+    let started = Instant::now();
+    let (rules, settings) = prepare(&a)?;
+    let baseline = match &a.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read the baseline", path.display()))?;
+            Some((
+                vigil_core::baseline::Baseline::parse(&text, &path.to_string_lossy())?,
+                path.to_string_lossy().into_owned(),
+            ))
+        }
+        None => None,
+    };
+    let crate::sources::Scanned {
+        mut report,
+        changed,
+    } = crate::sources::scan(&a, &rules, &settings)?;
+    if let Some(changed) = &changed {
+        report
+            .findings
+            .retain(|f| changed.touches(&f.path, f.span.start_line, f.span.end_line));
+    }
+    if let Some((b, name)) = &baseline {
+        b.apply(&mut report.findings, name);
+    }
     let r = Report {
         findings: &report.findings,
         notes: &report.notes,
@@ -104,7 +139,7 @@ fn scan(a: ScanArgs) -> Result<u8> {
     let text_opts = TextOptions {
         color,
         show_suppressed: a.show_suppressed,
-        hint_suppression: false,
+        hint_suppression: a.hook,
     };
     let render = |w: &mut dyn Write| -> std::io::Result<()> {
         match a.format {
@@ -124,13 +159,101 @@ fn scan(a: ScanArgs) -> Result<u8> {
     if report.errored() {
         return Ok(2);
     }
-    let failing = threshold(a.fail_on).is_some_and(|t| {
-        report
+    let failing: Vec<&vigil_core::Finding> = match threshold(a.fail_on) {
+        Some(t) => report
             .findings
             .iter()
-            .any(|f| f.suppression.is_none() && f.severity >= t)
-    });
-    Ok(u8::from(failing))
+            .filter(|f| f.suppression.is_none() && f.severity >= t)
+            .collect(),
+        None => Vec::new(),
+    };
+    if a.hook && !failing.is_empty() {
+        hook_footer(&failing)?;
+    }
+    Ok(u8::from(!failing.is_empty()))
+}
+
+/// The pre-commit hook's closing words: what blocks the commit and the two ways out.
+fn hook_footer(failing: &[&vigil_core::Finding]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let n = failing.len();
+    writeln!(
+        out,
+        "\nvigil: commit blocked: {n} finding{} in the staged changes.",
+        if n == 1 { "" } else { "s" }
+    )?;
+    let mut rules: Vec<&str> = failing.iter().map(|f| f.rule.id.as_str()).collect();
+    rules.dedup();
+    writeln!(
+        out,
+        "  why it matters: `vigil rules explain {}` describes the risk and the fix.",
+        rules[0]
+    )?;
+    writeln!(out, "  Two ways out:")?;
+    writeln!(
+        out,
+        "  1. fix the code (see `fix:` above), `git add` it, and commit again;"
+    )?;
+    let f = failing[0];
+    let prefix = if [".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts"]
+        .iter()
+        .any(|e| f.path.to_ascii_lowercase().ends_with(e))
+    {
+        "//"
+    } else {
+        "#"
+    };
+    writeln!(
+        out,
+        "  2. or, if it is a false positive or an accepted risk, suppress it with a reason, e.g. at the end of {}:{}:\n       {prefix} vigil: ignore[{}] <why this is safe>",
+        f.path, f.span.start_line, f.rule.id
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+fn baseline(a: ScanArgs) -> Result<u8> {
+    let (rules, settings) = prepare(&a)?;
+    let crate::sources::Scanned { report, changed } = crate::sources::scan(&a, &rules, &settings)?;
+    let mut findings = report.findings;
+    if let Some(changed) = &changed {
+        findings.retain(|f| changed.touches(&f.path, f.span.start_line, f.span.end_line));
+    }
+    let path = a
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".vigil-baseline.json"));
+    if report
+        .notes
+        .iter()
+        .any(|n| n.level == vigil_core::NoteLevel::Error)
+    {
+        let mut err = std::io::stderr().lock();
+        for n in report
+            .notes
+            .iter()
+            .filter(|n| n.level == vigil_core::NoteLevel::Error)
+        {
+            writeln!(err, "error: {}", n.message)?;
+        }
+        writeln!(
+            err,
+            "vigil: the scan failed; {} was not written",
+            path.display()
+        )?;
+        return Ok(2);
+    }
+    let b = vigil_core::baseline::Baseline::from_findings(&findings);
+    let text = b.to_json();
+    write_atomically(&path, &|w: &mut dyn Write| w.write_all(text.as_bytes()))?;
+    writeln!(
+        std::io::stderr().lock(),
+        "wrote {} finding{} to {}",
+        b.len(),
+        if b.len() == 1 { "" } else { "s" },
+        path.display()
+    )?;
+    Ok(0)
 }
 
 fn absolutize(p: &Path, base: &Path) -> PathBuf {

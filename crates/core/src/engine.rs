@@ -7,6 +7,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 use tree_sitter::Tree;
 
+use crate::cache::Cache;
 use crate::discover::{discover, Candidate, DiscoverOptions};
 use crate::finding::{finalize, Finding, Note, NoteKind, NoteLevel};
 use crate::lang::Language;
@@ -33,6 +34,17 @@ pub trait Analyzer: Send + Sync {
         parse: &mut dyn FnMut() -> Option<Tree>,
         cx: &mut FileContext,
     );
+
+    /// A key naming everything about this analyzer that a file's result depends on (its rules
+    /// and options), for the warm re-scan cache. `None`, the default, disables caching.
+    fn cache_key(&self) -> Option<String> {
+        None
+    }
+
+    /// The metadata of the rule with this id, to rebuild cached findings.
+    fn rule_meta(&self, _id: &str) -> Option<std::sync::Arc<crate::RuleMeta>> {
+        None
+    }
 }
 
 /// An analyzer that only parses: the floor of a scan's cost (`vigil debug parse`, benchmarks).
@@ -61,6 +73,10 @@ pub struct ScanSettings {
     pub parse_budget: Option<Duration>,
     /// Discovery options.
     pub discover: DiscoverOptions,
+    /// Inline suppressions (`vigil: ignore[...]`), applied per file after analysis.
+    pub suppressions: crate::suppress::SuppressOptions,
+    /// The warm re-scan cache's folder (see [`crate::cache`]); `None` disables it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for ScanSettings {
@@ -70,6 +86,8 @@ impl Default for ScanSettings {
             max_file_size: 1024 * 1024,
             parse_budget: Some(Duration::from_secs(10)),
             discover: DiscoverOptions::default(),
+            suppressions: crate::suppress::SuppressOptions::default(),
+            cache_dir: None,
         }
     }
 }
@@ -140,10 +158,29 @@ pub fn scan_inputs(
     analyzer: &dyn Analyzer,
     settings: &ScanSettings,
 ) -> ScanReport {
+    let opened = settings.cache_dir.as_ref().and_then(|dir| {
+        let key = analyzer.cache_key()?;
+        // Every setting but the thread count and the cache's place can change a file's result.
+        let relevant = ScanSettings {
+            threads: 0,
+            cache_dir: None,
+            ..settings.clone()
+        };
+        Some(Cache::open(dir, &format!("{key}\0{relevant:?}")))
+    });
+    let cache = opened.as_ref();
     let run = || -> Vec<FileResult> {
-        inputs
+        // Largest files first: a big file picked up last would leave the other threads idle
+        // while it finishes. The order of results does not matter (the report is sorted).
+        let mut order: Vec<(u64, usize)> = inputs
             .par_iter()
-            .map(|input| scan_one(input, analyzer, settings))
+            .enumerate()
+            .map(|(i, input)| (input_size(input), i))
+            .collect();
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        order
+            .par_iter()
+            .map(|&(_, i)| scan_one(&inputs[i], analyzer, settings, cache))
             .collect()
     };
     let results = match rayon::ThreadPoolBuilder::new()
@@ -153,6 +190,9 @@ pub fn scan_inputs(
         Ok(pool) => pool.install(run),
         Err(_) => run(),
     };
+    if let Some(c) = opened {
+        c.save();
+    }
     let mut report = ScanReport::default();
     for r in results {
         if r.scanned {
@@ -166,6 +206,14 @@ pub fn scan_inputs(
     finalize(&mut report.findings);
     sort_notes(&mut report.notes);
     report
+}
+
+/// The size of an input in bytes (0 when it cannot be read: the scan reports that).
+fn input_size(input: &Input) -> u64 {
+    match input {
+        Input::Disk(c) => std::fs::metadata(&c.abs).map_or(0, |m| m.len()),
+        Input::Memory { bytes, .. } => bytes.len() as u64,
+    }
 }
 
 fn sort_notes(notes: &mut [Note]) {
@@ -186,7 +234,12 @@ fn note(level: NoteLevel, kind: NoteKind, path: &str, message: String) -> Note {
     }
 }
 
-fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> FileResult {
+fn scan_one(
+    input: &Input,
+    analyzer: &dyn Analyzer,
+    settings: &ScanSettings,
+    cache: Option<&Cache>,
+) -> FileResult {
     let rel = input.rel();
     let mut cx = FileContext::default();
     let owned;
@@ -205,6 +258,30 @@ fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> 
             }
         },
     };
+    // Files on disk only: content in memory (stdin) is not worth keeping.
+    let Some((cache, key)) = cache
+        .filter(|_| matches!(input, Input::Disk(_)))
+        .map(|c| (c, crate::cache::file_key(rel, bytes)))
+    else {
+        return scan_bytes(rel, bytes, forced_lang, cx, analyzer, settings);
+    };
+    if let Some((scanned, cx)) = cache.get(&key, analyzer) {
+        return FileResult { scanned, cx };
+    }
+    let result = scan_bytes(rel, bytes, forced_lang, cx, analyzer, settings);
+    cache.put(key, result.scanned, &result.cx);
+    result
+}
+
+/// Decodes, parses (on demand) and analyzes one file's bytes.
+fn scan_bytes(
+    rel: &str,
+    bytes: &[u8],
+    forced_lang: Option<Language>,
+    mut cx: FileContext,
+    analyzer: &dyn Analyzer,
+    settings: &ScanSettings,
+) -> FileResult {
     if bytes.len() as u64 > settings.max_file_size {
         cx.notes
             .push(too_large(rel, bytes.len() as u64, settings.max_file_size));
@@ -231,12 +308,16 @@ fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut local = FileContext::default();
         let mut parse_notes = Vec::new();
+        // The tree, kept for suppressions (a multi-line statement's first line).
+        let mut kept: Option<Tree> = None;
         let mut parse_tree = || -> Option<Tree> {
             let lang = file.language?;
             match parse(lang, &file.text, settings.parse_budget) {
                 ParseOutcome::Tree(t) => {
                     if t.root_node().has_error() {
-                        let line = first_error_line(&t);
+                        // vigil's line index, not tree-sitter's rows: those count only `\n`,
+                        // so a lone-CR file would report line 1.
+                        let line = file.lines.line_of(first_error_byte(&t));
                         parse_notes.push(note(
                             NoteLevel::Note,
                             NoteKind::SyntaxError,
@@ -247,6 +328,7 @@ fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> 
                             ),
                         ));
                     }
+                    kept = Some(t.clone());
                     Some(t)
                 }
                 ParseOutcome::TimedOut => {
@@ -270,6 +352,7 @@ fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> 
             }
         };
         analyzer.analyze(&file, &mut parse_tree, &mut local);
+        crate::suppress::apply(&file, kept.as_ref(), &mut local, &settings.suppressions);
         local.notes.extend(parse_notes);
         local
     }));
@@ -295,12 +378,13 @@ fn scan_one(input: &Input, analyzer: &dyn Analyzer, settings: &ScanSettings) -> 
     FileResult { scanned: true, cx }
 }
 
-fn first_error_line(tree: &Tree) -> usize {
+/// The start byte of the first error or missing node (iterative: trees can be deep).
+fn first_error_byte(tree: &Tree) -> usize {
     let mut cursor = tree.walk();
     loop {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
-            return node.start_position().row + 1;
+            return node.start_byte();
         }
         // Descend into the first child that contains an error.
         let mut found = false;
@@ -316,7 +400,7 @@ fn first_error_line(tree: &Tree) -> usize {
             }
         }
         if !found {
-            return node.start_position().row + 1;
+            return node.start_byte();
         }
     }
 }
@@ -341,14 +425,40 @@ fn read_file(abs: &Path, rel: &str, cap: u64) -> Result<Vec<u8>, Note> {
             format!("{rel}: {what}"),
         )
     };
-    let meta = std::fs::metadata(abs).map_err(|e| err(format!("cannot be read: {e}")))?;
+    // Open first, then check what was opened: a path swapped for a FIFO between discovery and
+    // here must not block the scan. Opening non-blocking returns at once even for a FIFO with
+    // no writer; the type check on the open file then rejects it.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(abs)
+        .map_err(|e| err(format!("cannot be read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| err(format!("cannot be read: {e}")))?;
     if !meta.is_file() {
         return Err(err("cannot be read: not a regular file".to_owned()));
     }
     if meta.len() > cap {
         return Err(too_large(rel, meta.len(), cap));
     }
-    std::fs::read(abs).map_err(|e| err(format!("cannot be read: {e}")))
+    // Bounded: a file that grows after the size check (or a /proc file that reports size 0)
+    // is read up to one byte over the cap, and then skipped as too large.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, cap.saturating_add(1)),
+        &mut bytes,
+    )
+    .map_err(|e| err(format!("cannot be read: {e}")))?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large(rel, bytes.len() as u64, cap));
+    }
+    Ok(bytes)
 }
 
 /// True when the content looks binary: a NUL byte in the first 8 KiB, unless a UTF-16 BOM

@@ -368,6 +368,8 @@ pub enum NoteKind {
     Decoding,
     /// A rule failed on this file (caught panic).
     Internal,
+    /// An inline suppression comment is faulty (no reason, no rule) or unused.
+    Suppression,
 }
 
 /// A message about a file or the run, shown in text output and as a SARIF notification.

@@ -6,12 +6,16 @@
 //! Analyzers report [`Finding`]s; writers (the `vigil-report` crate) render them. Nothing here
 //! prints, exits or panics on input: problems become [`Note`]s.
 
+pub mod baseline;
+pub mod cache;
 pub mod discover;
 pub mod engine;
 pub mod finding;
+pub mod git;
 pub mod lang;
 pub mod parse;
 pub mod source;
+pub mod suppress;
 
 pub use engine::{Analyzer, FileContext, ScanReport, ScanSettings};
 pub use finding::{
