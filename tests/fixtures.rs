@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use vigil_core::engine::{scan_inputs, Input, ScanSettings};
-use vigil_rules::fixtures::{compare, expectations};
+use vigil_rules::fixtures::{add_sidecar, compare, expectations};
 use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
 
 fn fixture_files(dir: &Path) -> Vec<PathBuf> {
@@ -50,7 +50,10 @@ fn check_dir(lang_dir: &str) {
     let files = fixture_files(&root);
     assert!(!files.is_empty(), "no fixtures in {}", root.display());
     let mut failures = Vec::new();
-    for f in &files {
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_none_or(|e| e != "expect"))
+    {
         let rel = f
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap()
@@ -72,7 +75,11 @@ fn check_dir(lang_dir: &str) {
             .iter()
             .map(|x| (x.span.start_line, x.rule.id.clone()))
             .collect();
-        failures.extend(compare(&rel, &expectations(&text), &found, &|_| true));
+        let mut ex = expectations(&text);
+        if let Ok(side) = std::fs::read_to_string(format!("{}.expect", f.display())) {
+            add_sidecar(&mut ex, &side);
+        }
+        failures.extend(compare(&rel, &ex, &found, &|_| true));
         for n in &report.notes {
             if n.level == vigil_core::NoteLevel::Error {
                 failures.push(format!("{rel}: {}", n.message));
@@ -95,6 +102,11 @@ fn python_fixtures() {
 #[test]
 fn javascript_fixtures() {
     check_dir("javascript");
+}
+
+#[test]
+fn secrets_fixtures() {
+    check_dir("secrets");
 }
 
 /// Every code rule has at least one positive and one negative annotation in some fixture.
@@ -154,4 +166,31 @@ fn prefilter_and_threads_do_not_change_findings() {
     );
     assert_eq!(reference, run(false, 2), "prefilter changed the findings");
     assert_eq!(reference, run(true, 1), "thread count changed the findings");
+}
+
+/// Rule ids are unique, kebab-case and prefixed by family; every rule has a CWE and a fix.
+#[test]
+fn rule_ids_are_unique_and_well_formed() {
+    let catalog = Catalog::builtin().unwrap();
+    let metas = catalog.metas();
+    let mut seen = std::collections::HashSet::new();
+    for m in &metas {
+        assert!(seen.insert(m.id.clone()), "duplicate id {}", m.id);
+        let prefix_ok = ["py-", "js-", "secret-"]
+            .iter()
+            .any(|p| vigil_rules::model::valid_id(&m.id, p));
+        assert!(
+            prefix_ok,
+            "{}: ids are kebab-case and start with py-, js- or secret-",
+            m.id
+        );
+        assert!(!m.cwe.is_empty(), "{}: no CWE", m.id);
+        assert!(!m.fix.trim().is_empty(), "{}: no fix hint", m.id);
+        assert!(!m.title.trim().is_empty(), "{}: no title", m.id);
+    }
+    assert!(
+        metas.len() > 100,
+        "catalogue unexpectedly small: {}",
+        metas.len()
+    );
 }

@@ -57,6 +57,30 @@ pub fn expectations(text: &str) -> Expectations {
     ex
 }
 
+/// Adds expectations from a sidecar file (`<fixture>.expect`, for formats without comments such
+/// as JSON): lines `LINE RULE-ID` (must fire) or `ok LINE RULE-ID` (must not fire); `#` starts a
+/// comment.
+pub fn add_sidecar(ex: &mut Expectations, sidecar: &str) {
+    for line in sidecar.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let mut words = line.split_whitespace();
+        let (positive, num) = match words.next() {
+            Some("ok") => (false, words.next()),
+            other => (true, other),
+        };
+        let (Some(num), Some(id)) = (num.and_then(|n| n.parse::<usize>().ok()), words.next())
+        else {
+            continue;
+        };
+        let map = if positive {
+            &mut ex.positive
+        } else {
+            &mut ex.negative
+        };
+        map.entry(num).or_default().insert(id.to_owned());
+    }
+}
+
 /// Compares findings `(line, rule id)` with a fixture's expectations; returns the failures
 /// (empty = pass). `known` restricts the check to rules that ran (others' annotations are
 /// ignored).
