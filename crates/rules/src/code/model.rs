@@ -500,35 +500,53 @@ impl<'t> Model<'t> {
 
     /// True when the expression is (or is built from) a string.
     pub fn is_stringish(&self, node: Node<'t>, scope: ScopeId) -> bool {
-        let node = self.unwrap(node);
-        match node.kind() {
-            "string" | "concatenated_string" | "template_string" => true,
-            "binary_operator" | "binary_expression" => {
-                node.child_by_field_name("left")
-                    .is_some_and(|l| self.is_stringish(l, scope))
-                    || node
-                        .child_by_field_name("right")
-                        .is_some_and(|r| self.is_stringish(r, scope))
-            }
-            "identifier" => self
-                .single_value(self.src(node), scope)
-                .is_some_and(|(v, s)| v.id() != node.id() && self.is_stringish_shallow(v, s)),
-            "call" | "call_expression" => node
-                .child_by_field_name("function")
-                .map(|f| self.unwrap(f))
-                .filter(|f| matches!(f.kind(), "attribute" | "member_expression"))
-                .and_then(|f| f.child_by_field_name("object"))
-                .is_some_and(|o| self.is_stringish_shallow(o, scope)),
-            _ => false,
-        }
+        self.is_stringish_at(node, scope, 0)
     }
 
-    fn is_stringish_shallow(&self, node: Node<'t>, scope: ScopeId) -> bool {
+    /// Iterative over operands (`'a' + b + c + ...` nests one binary node per operand, so
+    /// recursing per operand overflows the stack on long chains); the hops through names
+    /// (`a = b + 'x'; b = a + 'y'` would cycle) are bounded by `MAX_DEPTH`.
+    fn is_stringish_at(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let mut todo = vec![node];
+        while let Some(node) = todo.pop() {
+            let node = self.unwrap(node);
+            let found = match node.kind() {
+                "string" | "concatenated_string" | "template_string" => true,
+                "binary_operator" | "binary_expression" => {
+                    // Left operand first, as the recursive form did.
+                    todo.extend(node.child_by_field_name("right"));
+                    todo.extend(node.child_by_field_name("left"));
+                    false
+                }
+                "identifier" => self
+                    .single_value(self.src(node), scope)
+                    .is_some_and(|(v, s)| {
+                        v.id() != node.id() && self.is_stringish_shallow(v, s, depth + 1)
+                    }),
+                "call" | "call_expression" => node
+                    .child_by_field_name("function")
+                    .map(|f| self.unwrap(f))
+                    .filter(|f| matches!(f.kind(), "attribute" | "member_expression"))
+                    .and_then(|f| f.child_by_field_name("object"))
+                    .is_some_and(|o| self.is_stringish_shallow(o, scope, depth + 1)),
+                _ => false,
+            };
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn is_stringish_shallow(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> bool {
         let node = self.unwrap(node);
         match node.kind() {
             "string" | "concatenated_string" | "template_string" => true,
             "binary_operator" | "binary_expression" | "call" | "call_expression" => {
-                self.is_stringish(node, scope)
+                self.is_stringish_at(node, scope, depth)
             }
             _ => false,
         }
