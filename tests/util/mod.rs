@@ -1,5 +1,5 @@
 //! Shared helpers for integration tests: a temp project and the real `vigil` binary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -89,3 +89,62 @@ pub fn assert_valid_sarif(doc: &serde_json::Value) {
 pub const VULN_PY: &str = "import subprocess\n\n\ndef run(cmd):\n    subprocess.run(\"ls \" + cmd, shell=True)\n    return eval(cmd)\n";
 pub const VULN_JS: &str = "const { exec } = require('child_process');\nfunction f(req) {\n  exec('ping ' + req.query.host);\n}\n";
 pub const CLEAN_PY: &str = "def add(a, b):\n    return a + b\n";
+
+/// A Stripe-shaped secret (test data, not a real key) and a line that holds it.
+pub const SECRET_LINE: &str = "stripe_key = \"sk_live_4eC39HqLyjWDarjtT1zdp7dcXyZq\"\n";
+
+impl Project {
+    /// A project that is a fresh git repository (branch `main`, no commits).
+    pub fn git_repo() -> Project {
+        let p = Project::new();
+        p.git(&["init", "-q"]);
+        p
+    }
+
+    /// Runs `git ARGS` in the project with a fixed identity and no global/system config;
+    /// panics when git fails.
+    pub fn git(&self, args: &[&str]) -> Output {
+        let o = self.git_unchecked(args);
+        assert!(
+            o.status.success(),
+            "git {args:?} failed: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        o
+    }
+
+    /// Like [`Project::git`], without checking the exit status.
+    pub fn git_unchecked(&self, args: &[&str]) -> Output {
+        git_in(self.dir.path(), args)
+    }
+}
+
+/// Runs `git ARGS` in `dir` with a fixed identity, `init.defaultBranch=main`, no signing, and
+/// the user's global and system configuration ignored.
+pub fn git_in(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "core.autocrlf=false",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "vigil test")
+        .env("GIT_AUTHOR_EMAIL", "test@vigil.invalid")
+        .env("GIT_COMMITTER_NAME", "vigil test")
+        .env("GIT_COMMITTER_EMAIL", "test@vigil.invalid")
+        .output()
+        .expect("run git")
+}
+
+/// The path of the `vigil` binary under test.
+pub fn vigil_bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("vigil")
+}
