@@ -5,8 +5,17 @@ use std::path::{Path, PathBuf};
 
 use crate::finding::{Note, NoteKind, NoteLevel};
 
-/// Directories never descended into.
-pub const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS"];
+/// Directories never descended into: version control metadata, and vigil's own scan cache.
+pub const VCS_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    "_darcs",
+    ".jj",
+    "CVS",
+    crate::cache::CACHE_DIR,
+];
 
 /// Options for discovery.
 #[derive(Debug, Clone)]

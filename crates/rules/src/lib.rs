@@ -17,12 +17,13 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use tree_sitter::Tree;
 use vigil_core::engine::FileContext;
 use vigil_core::{Analyzer, Confidence, Finding, RuleMeta, SecretInfo, Severity, SourceFile};
 
 pub use error::RuleError;
-pub use model::{load_code_rule, CodeRule};
+pub use model::{load_code_rule, load_code_rule_with, CodeRule};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -34,6 +35,15 @@ pub fn embedded_sources() -> Vec<(String, String)> {
         .iter()
         .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
         .collect()
+}
+
+/// True when `(path, text)` is one of the built-in rule files, byte for byte. Those are
+/// validated by the test suite, so loading them skips the costly checks (compiling every regex
+/// and tree-sitter query) that a user's rule file gets; they compile on first use instead.
+pub(crate) fn is_builtin_source(path: &str, text: &str) -> bool {
+    embedded::EMBEDDED
+        .iter()
+        .any(|(p, t)| *p == path && *t == text)
 }
 
 /// Reads every `*.toml` file under `dir` (recursively, sorted) as rule sources.
@@ -81,6 +91,11 @@ pub struct Catalog {
     pub secrets: secrets::SecretRuleSet,
     /// Secret rules' metadata, in the secret rule set's order.
     pub secret_metas: Vec<Arc<RuleMeta>>,
+    /// True when a code rule comes from outside the built-in set: its queries are then compiled
+    /// when the rule set is built, so that a problem fails there rather than being skipped.
+    user_code_rules: bool,
+    /// SHA-256 of the rule sources that are not built in (part of the cache key).
+    user_sources_hash: String,
 }
 
 fn is_secret_file(path: &str) -> bool {
@@ -94,11 +109,21 @@ impl Catalog {
     pub fn load(sources: &[(String, String)]) -> Result<Catalog, RuleError> {
         let mut code = Vec::new();
         let mut secret_sources = Vec::new();
+        let mut user_code_rules = false;
+        let mut user_sources = Sha256::new();
         for (path, text) in sources {
+            let builtin = is_builtin_source(path, text);
+            if !builtin {
+                user_sources.update(path.as_bytes());
+                user_sources.update([0]);
+                user_sources.update(text.as_bytes());
+                user_sources.update([0]);
+            }
             if is_secret_file(path) {
                 secret_sources.push((path.clone(), text.clone()));
             } else {
-                code.push(load_code_rule(path, text)?);
+                user_code_rules |= !builtin;
+                code.push(load_code_rule_with(path, text, !builtin)?);
             }
         }
         let secrets = secrets::SecretRuleSet::load(&secret_sources).map_err(|e| {
@@ -117,6 +142,8 @@ impl Catalog {
             code,
             secrets,
             secret_metas,
+            user_code_rules,
+            user_sources_hash: vigil_core::finding::hex(&user_sources.finalize()),
         };
         let mut seen = HashSet::new();
         for m in catalog.metas() {
@@ -246,6 +273,8 @@ pub struct RuleSet {
     secret_on: Vec<bool>,
     metas: Vec<Arc<RuleMeta>>,
     options: RuleOptions,
+    /// What, besides the built-in rules and the version, the cache key covers.
+    cache_basis: String,
 }
 
 impl RuleSet {
@@ -265,7 +294,7 @@ impl RuleSet {
             .iter()
             .map(|m| selection.includes(m))
             .collect();
-        let code = code::CodeRules::compile(code_rules)?;
+        let code = code::CodeRules::compile_with(code_rules, catalog.user_code_rules)?;
         let mut metas: Vec<Arc<RuleMeta>> = code
             .metas()
             .cloned()
@@ -279,6 +308,7 @@ impl RuleSet {
             )
             .collect();
         metas.sort_by(|a, b| a.id.cmp(&b.id));
+        let cache_basis = format!("{}\0{selection:?}\0{options:?}", catalog.user_sources_hash);
         Ok(RuleSet {
             code,
             secrets: catalog.secrets,
@@ -286,6 +316,7 @@ impl RuleSet {
             secret_on,
             metas,
             options,
+            cache_basis,
         })
     }
 
@@ -369,5 +400,29 @@ impl Analyzer for RuleSet {
         cx: &mut FileContext,
     ) {
         self.check_file(file, parse, &mut cx.findings);
+    }
+
+    /// vigil's version, every built-in rule file, the user rule files, the selection and the
+    /// options: a change to any of them invalidates the cache.
+    fn cache_key(&self) -> Option<String> {
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update([0]);
+        for (path, text) in embedded::EMBEDDED {
+            h.update(path.as_bytes());
+            h.update([0]);
+            h.update(text.as_bytes());
+            h.update([0]);
+        }
+        h.update(self.cache_basis.as_bytes());
+        Some(vigil_core::finding::hex(&h.finalize()))
+    }
+
+    fn rule_meta(&self, id: &str) -> Option<Arc<RuleMeta>> {
+        let i = self
+            .metas
+            .binary_search_by(|m| m.id.as_str().cmp(id))
+            .ok()?;
+        self.metas.get(i).cloned()
     }
 }

@@ -10,7 +10,7 @@ mod python;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
@@ -66,8 +66,12 @@ struct FamilyRules {
     ref_last: HashSet<String>,
     imports: Vec<(String, usize)>,
     texts: Vec<usize>,
-    /// One combined query per language of the family, in `Family::languages()` order.
-    queries: Vec<Option<CompiledQuery>>,
+    /// One combined query per language of the family, in `Family::languages()` order, compiled
+    /// on the first file of that language on which a query rule is active (`Query::new` costs
+    /// milliseconds per grammar: a run that never needs it never pays it).
+    queries: Vec<OnceLock<Option<CompiledQuery>>>,
+    /// The rules with a query matcher.
+    query_rules: Vec<usize>,
     has_tree_rules: bool,
 }
 
@@ -77,12 +81,25 @@ pub struct CodeRules {
 }
 
 impl CodeRules {
-    /// Compiles the given rules (already validated one by one).
+    /// Compiles the given rules (already validated one by one), including every combined query.
     pub fn compile(rules: Vec<CodeRule>) -> Result<CodeRules, RuleError> {
+        CodeRules::compile_with(rules, true)
+    }
+
+    /// Like [`CodeRules::compile`]; with `eager` false the combined queries are compiled on
+    /// first use instead (for rules whose queries are known to compile: the built-in ones, which
+    /// the test suite compiles). A query that then fails to compile runs no query rule.
+    pub fn compile_with(rules: Vec<CodeRule>, eager: bool) -> Result<CodeRules, RuleError> {
         let mut families = Vec::new();
         for fam in [Family::Python, Family::JavaScript] {
             let rs: Vec<CodeRule> = rules.iter().filter(|r| r.family == fam).cloned().collect();
-            families.push(FamilyRules::compile(fam, rs)?);
+            let fr = FamilyRules::compile(fam, rs)?;
+            if eager {
+                for (lang, cell) in fam.languages().iter().zip(&fr.queries) {
+                    let _ = cell.set(compile_queries(*lang, &fr.rules)?);
+                }
+            }
+            families.push(fr);
         }
         Ok(CodeRules { families })
     }
@@ -127,6 +144,7 @@ impl FamilyRules {
             imports: Vec::new(),
             texts: Vec::new(),
             queries: Vec::new(),
+            query_rules: Vec::new(),
             has_tree_rules: false,
         };
         let mut trigger_ids: HashMap<String, usize> = HashMap::new();
@@ -157,7 +175,7 @@ impl FamilyRules {
                         fr.imports.push((m.clone(), i));
                     }
                 }
-                Matcher::Query { .. } => {}
+                Matcher::Query { .. } => fr.query_rules.push(i),
                 Matcher::Text(_) => fr.texts.push(i),
             }
             if !matches!(r.matcher, Matcher::Text(_)) {
@@ -184,9 +202,7 @@ impl FamilyRules {
                 )
             })?);
         }
-        for &lang in family.languages() {
-            fr.queries.push(compile_queries(lang, &rules)?);
-        }
+        fr.queries = family.languages().iter().map(|_| OnceLock::new()).collect();
         fr.rules = rules;
         Ok(fr)
     }
@@ -325,7 +341,15 @@ impl FamilyRules {
             .iter()
             .position(|l| *l == lang)
             .unwrap_or(0);
-        if let Some(Some(cq)) = self.queries.get(lang_idx) {
+        let query_cell = self
+            .queries
+            .get(lang_idx)
+            .filter(|_| self.query_rules.iter().any(|&i| active[i]));
+        let query = query_cell.and_then(|cell| {
+            cell.get_or_init(|| compile_queries(lang, &self.rules).ok().flatten())
+                .as_ref()
+        });
+        if let Some(cq) = query {
             if cq.pattern_rule.iter().any(|&i| active[i]) {
                 run_query(cq, &self.rules, &active, &tree, &model, &mut |i, n, m| {
                     emit(i, n, m, out)
@@ -484,50 +508,77 @@ fn name_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// Compiles one language's combined query. `Query::new` is costly (its analysis walks the
+/// grammar's parse table for every pattern), so the rules' queries are not compiled one by one
+/// first: the combined query is tried, and a rule it fails on is dropped (a dialect that lacks
+/// one of its nodes, e.g. JSX in .ts) or reported (the family's primary language), then the rest
+/// is retried. Unknown node types and fields fail while parsing the query, before the analysis,
+/// so the retries are cheap.
 fn compile_queries(lang: Language, rules: &[CodeRule]) -> Result<Option<CompiledQuery>, RuleError> {
     let grammar = lang.grammar();
-    let mut source = String::new();
-    let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
-    for (i, r) in rules.iter().enumerate() {
-        let Matcher::Query { source: q, .. } = &r.matcher else {
-            continue;
-        };
-        // A rule whose query uses nodes this dialect lacks (e.g. JSX in .ts) skips the dialect.
-        if Query::new(&grammar, q).is_err() {
-            if lang == r.family.languages()[0] {
-                return Err(RuleError::new(&r.meta.origin, "invalid tree-sitter query")
-                    .rule(&r.meta.id)
-                    .field("match.query"));
-            }
-            continue;
+    let mut included: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.matcher, Matcher::Query { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    loop {
+        if included.is_empty() {
+            return Ok(None);
         }
-        let start = source.len();
-        source.push_str(q);
-        source.push('\n');
-        ranges.push((start, source.len(), i));
-    }
-    if ranges.is_empty() {
-        return Ok(None);
-    }
-    let query = Query::new(&grammar, &source).map_err(|e| {
-        RuleError::new(
-            "<rules>",
-            format!("cannot combine the {} queries: {e}", lang.name()),
-        )
-    })?;
-    let mut pattern_rule = Vec::with_capacity(query.pattern_count());
-    for p in 0..query.pattern_count() {
-        let at = query.start_byte_for_pattern(p);
-        let rule = ranges
+        let mut source = String::new();
+        let mut ranges: Vec<(usize, usize, usize)> = Vec::with_capacity(included.len());
+        for &i in &included {
+            if let Matcher::Query { source: q, .. } = &rules[i].matcher {
+                let start = source.len();
+                source.push_str(q);
+                source.push('\n');
+                ranges.push((start, source.len(), i));
+            }
+        }
+        let error = match Query::new(&grammar, &source) {
+            Ok(query) => {
+                let mut pattern_rule = Vec::with_capacity(query.pattern_count());
+                for p in 0..query.pattern_count() {
+                    let at = query.start_byte_for_pattern(p);
+                    let rule = ranges
+                        .iter()
+                        .find(|(s, e, _)| at >= *s && at < *e)
+                        .map_or(0, |(_, _, i)| *i);
+                    pattern_rule.push(rule);
+                }
+                return Ok(Some(CompiledQuery {
+                    query,
+                    pattern_rule,
+                }));
+            }
+            Err(e) => e,
+        };
+        // The rule the error points into (by byte offset), else the first that fails alone.
+        let culprit = ranges
             .iter()
-            .find(|(s, e, _)| at >= *s && at < *e)
-            .map_or(0, |(_, _, i)| *i);
-        pattern_rule.push(rule);
+            .find(|(s, e, _)| error.offset >= *s && error.offset < *e)
+            .map(|(_, _, i)| *i)
+            .or_else(|| {
+                included.iter().copied().find(|&i| {
+                    matches!(&rules[i].matcher, Matcher::Query { source: q, .. }
+                        if Query::new(&grammar, q).is_err())
+                })
+            });
+        let Some(culprit) = culprit else {
+            return Err(RuleError::new(
+                "<rules>",
+                format!("cannot combine the {} queries: {error}", lang.name()),
+            ));
+        };
+        let r = &rules[culprit];
+        if lang == r.family.languages()[0] {
+            return Err(RuleError::new(&r.meta.origin, "invalid tree-sitter query")
+                .rule(&r.meta.id)
+                .field("match.query"));
+        }
+        included.retain(|&i| i != culprit);
     }
-    Ok(Some(CompiledQuery {
-        query,
-        pattern_rule,
-    }))
 }
 
 fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {

@@ -1,0 +1,61 @@
+//! Built-in rules load lazily (their regexes and queries compile on first use), so a test must
+//! compile every one of them eagerly: the same sources under a non-built-in path take the path
+//! of user rules, which compiles and checks everything at load.
+
+use vigil_rules::{embedded_sources, Catalog, RuleOptions, RuleSet, Selection};
+
+#[test]
+fn every_builtin_rule_compiles_eagerly() {
+    let sources: Vec<(String, String)> = embedded_sources()
+        .into_iter()
+        .map(|(path, text)| (format!("eager/{path}"), text))
+        .collect();
+    let catalog = match Catalog::load(&sources) {
+        Ok(c) => c,
+        Err(e) => panic!("a built-in rule does not compile: {e}"),
+    };
+    let all = Selection {
+        select: vec!["ALL".to_owned()],
+        ignore: Vec::new(),
+    };
+    if let Err(e) = RuleSet::new(catalog, &all, RuleOptions::default()) {
+        panic!("the built-in queries do not combine: {e}");
+    }
+}
+
+#[test]
+fn lazy_and_eager_loading_find_the_same() {
+    let text = "import subprocess\nsubprocess.call(cmd, shell=True)\n\
+                token = \"ghp_012345678901234567890123456789abcdef\"\n";
+    let file = vigil_core::SourceFile::new("app.py".to_owned(), text.as_bytes());
+    let run = |sources: Vec<(String, String)>| {
+        let catalog = Catalog::load(&sources).expect("catalog");
+        let rs = RuleSet::new(catalog, &Selection::default(), RuleOptions::default())
+            .expect("rule set");
+        let mut out = Vec::new();
+        let mut parse = || match vigil_core::parse::parse(
+            vigil_core::Language::Python,
+            &file.text,
+            None,
+        ) {
+            vigil_core::parse::ParseOutcome::Tree(t) => Some(t),
+            _ => None,
+        };
+        rs.check_file(&file, &mut parse, &mut out);
+        let mut ids: Vec<(String, usize)> = out
+            .iter()
+            .map(|f| (f.rule.id.clone(), f.span.start_line))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let lazy = run(embedded_sources());
+    let eager = run(
+        embedded_sources()
+            .into_iter()
+            .map(|(p, t)| (format!("eager/{p}"), t))
+            .collect(),
+    );
+    assert!(!lazy.is_empty());
+    assert_eq!(lazy, eager);
+}
