@@ -67,6 +67,10 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// GitLab SAST report (security report schema 15.0).
+    GitlabSast,
 }
 
 /// The lowest severity that fails the run.

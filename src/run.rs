@@ -146,6 +146,8 @@ fn scan(a: ScanArgs) -> Result<u8> {
             Format::Text => vigil_report::write_text(w, &r, &text_opts),
             Format::Json => vigil_report::write_json(w, &r),
             Format::Sarif => vigil_report::write_sarif(w, &r),
+            Format::Github => vigil_report::write_github(w, &r),
+            Format::GitlabSast => vigil_report::write_gitlab(w, &r),
         }
     };
     match &a.output {

@@ -3,6 +3,8 @@
 //! Writers never detect and detectors never format: everything here reads a [`Report`] and
 //! writes bytes. Secrets arrive already redacted in findings; writers add nothing of them.
 
+mod github;
+mod gitlab;
 mod sarif;
 mod text;
 
@@ -13,6 +15,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use vigil_core::{Finding, Note, RuleMeta, Severity};
 
+pub use github::write_github;
+pub use gitlab::{gitlab_value, write_gitlab, GITLAB_SAST_VERSION};
 pub use sarif::{sarif_value, write_sarif};
 pub use text::{write_text, TextOptions};
 
