@@ -1,5 +1,7 @@
 //! The CLI contract, run against the real binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod util;
 
 use util::*;

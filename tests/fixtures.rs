@@ -2,6 +2,8 @@
 //! `tests/fixtures/javascript`, and checks the `ruleid:` / `ok:` annotations: a missed
 //! `ruleid`, a finding on an `ok` line, or an unannounced finding fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use vigil_core::engine::{scan_inputs, Input, ScanSettings};

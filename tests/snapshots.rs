@@ -1,6 +1,8 @@
 //! Reviewed snapshots of every output format (insta). In CI a changed or new snapshot fails the
 //! test instead of being written; review changes with `cargo insta review`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod util;
 
 use util::*;

@@ -147,10 +147,8 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "identifier" => {
-                if ref_names(self.src(node)) && self.is_load_identifier(node) {
-                    self.refs.push((node, scope));
-                }
+            "identifier" if ref_names(self.src(node)) && self.is_load_identifier(node) => {
+                self.refs.push((node, scope));
             }
             _ => {}
         }
