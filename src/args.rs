@@ -26,9 +26,23 @@ pub enum Command {
     /// Install or remove vigil's git pre-commit hook.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Tools for vigil's developers.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+/// `vigil config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (TOML) and the file it came from.
+    Show {
+        /// Use this configuration file instead of looking for one.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// `vigil hook ...`.
@@ -112,8 +126,13 @@ pub struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when a finding at or above this severity is reported.
-    #[arg(long, value_enum, default_value_t = FailOn::Low)]
-    pub fail_on: FailOn,
+    /// [default: low, or `fail-on` in the configuration]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Use this configuration file (default: vigil.toml, .vigil.toml or [tool.vigil] in
+    /// pyproject.toml, in the current folder or a parent up to the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,

@@ -11,9 +11,10 @@ use vigil_report::{Report, TextOptions};
 use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
 
 use crate::args::{
-    Cli, Color, Command, DebugCommand, FailOn, Format, HookCommand, ListFormat, RulesCommand,
-    ScanArgs,
+    Cli, Color, Command, ConfigCommand, DebugCommand, FailOn, Format, HookCommand, ListFormat,
+    RulesCommand, ScanArgs,
 };
+use vigil_core::config::Loaded;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Baseline(a) => baseline(a),
         Command::Hook(HookCommand::Install { force }) => crate::hook::install(force),
         Command::Hook(HookCommand::Uninstall) => crate::hook::uninstall(),
+        Command::Config(ConfigCommand::Show { config }) => config_show(config.as_deref()),
         Command::Rules(RulesCommand::List { format, rule_dirs }) => rules_list(format, &rule_dirs),
         Command::Rules(RulesCommand::Explain { rule, rule_dirs }) => {
             rules_explain(&rule, &rule_dirs)
@@ -53,12 +55,57 @@ fn threshold(f: FailOn) -> Option<Severity> {
     }
 }
 
-/// The rules and engine settings of a scan.
-fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings)> {
-    let catalog = catalog(&a.rule_dirs)?;
+fn load_config(explicit: Option<&Path>) -> Result<Loaded> {
+    Ok(match explicit {
+        Some(p) => Loaded::from_file(p).context("invalid configuration")?,
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            Loaded::discover(&cwd).context("invalid configuration")?
+        }
+    })
+}
+
+fn config_show(explicit: Option<&Path>) -> Result<u8> {
+    let loaded = load_config(explicit)?;
+    let mut out = std::io::stdout().lock();
+    match &loaded.file {
+        Some(f) => writeln!(out, "# from {}", f.display())?,
+        None => writeln!(out, "# no configuration file found; defaults")?,
+    }
+    out.write_all(loaded.to_toml().as_bytes())?;
+    Ok(0)
+}
+
+fn fail_on(a: &ScanArgs, loaded: &Loaded) -> FailOn {
+    a.fail_on.unwrap_or_else(|| {
+        match loaded.config.fail_on.as_ref().map(|s| s.get_ref().as_str()) {
+            Some("critical") => FailOn::Critical,
+            Some("high") => FailOn::High,
+            Some("medium") => FailOn::Medium,
+            Some("never") => FailOn::Never,
+            _ => FailOn::Low,
+        }
+    })
+}
+
+/// The rules and engine settings of a scan, and the configuration.
+fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings, Loaded)> {
+    let loaded = load_config(a.config.as_deref())?;
+    let mut rule_dirs = a.rule_dirs.clone();
+    rule_dirs.extend(loaded.config.rules.iter().cloned());
+    let catalog = catalog(&rule_dirs)?;
     let selection = Selection {
-        select: a.select.clone(),
-        ignore: a.ignore.clone(),
+        select: if a.select.is_empty() {
+            loaded.config.select.clone()
+        } else {
+            a.select.clone()
+        },
+        ignore: a
+            .ignore
+            .iter()
+            .chain(&loaded.config.ignore)
+            .cloned()
+            .collect(),
     };
     let unknown = selection.unknown(&catalog.metas());
     if !unknown.is_empty() {
@@ -84,16 +131,18 @@ fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings)> {
     settings.discover.follow_symlinks = a.follow;
     settings.discover.respect_ignore_files = !a.no_ignore;
     settings.suppressions.report_unused = a.report_unused_ignores;
+    settings.suppressions.enabled = loaded.config.allow_suppressions.unwrap_or(true);
+    settings.suppressions.compat = loaded.config.suppression_compat.unwrap_or(true);
     if a.cache && !a.no_cache {
         let here = std::env::current_dir().context("cannot read the current directory")?;
         settings.cache_dir = Some(here.join(vigil_core::cache::CACHE_DIR));
     }
-    Ok((rules, settings))
+    Ok((rules, settings, loaded))
 }
 
 fn scan(a: ScanArgs) -> Result<u8> {
     let started = Instant::now();
-    let (rules, settings) = prepare(&a)?;
+    let (rules, settings, loaded) = prepare(&a)?;
     let baseline = match &a.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -114,6 +163,7 @@ fn scan(a: ScanArgs) -> Result<u8> {
             .findings
             .retain(|f| changed.touches(&f.path, f.span.start_line, f.span.end_line));
     }
+    loaded.filter_findings(&mut report.findings);
     if let Some((b, name)) = &baseline {
         b.apply(&mut report.findings, name);
     }
@@ -161,7 +211,7 @@ fn scan(a: ScanArgs) -> Result<u8> {
     if report.errored() {
         return Ok(2);
     }
-    let failing: Vec<&vigil_core::Finding> = match threshold(a.fail_on) {
+    let failing: Vec<&vigil_core::Finding> = match threshold(fail_on(&a, &loaded)) {
         Some(t) => report
             .findings
             .iter()
@@ -215,12 +265,13 @@ fn hook_footer(failing: &[&vigil_core::Finding]) -> Result<()> {
 }
 
 fn baseline(a: ScanArgs) -> Result<u8> {
-    let (rules, settings) = prepare(&a)?;
+    let (rules, settings, loaded) = prepare(&a)?;
     let crate::sources::Scanned { report, changed } = crate::sources::scan(&a, &rules, &settings)?;
     let mut findings = report.findings;
     if let Some(changed) = &changed {
         findings.retain(|f| changed.touches(&f.path, f.span.start_line, f.span.end_line));
     }
+    loaded.filter_findings(&mut findings);
     let path = a
         .output
         .clone()

@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod cache;
+pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod finding;
