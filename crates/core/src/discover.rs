@@ -60,7 +60,7 @@ pub fn display_path(path: &Path, base: &Path) -> String {
             }
             Component::Prefix(p) => s.push_str(&p.as_os_str().to_string_lossy()),
             Component::ParentDir => s.push_str(".."),
-            Component::Normal(n) => s.push_str(&n.to_string_lossy()),
+            Component::Normal(n) => push_os_str(&mut s, n),
         }
         s.push('/');
     }
@@ -71,6 +71,28 @@ pub fn display_path(path: &Path, base: &Path) -> String {
         s.push('.');
     }
     s
+}
+
+/// Appends a path component; bytes that are not UTF-8 are written as `\xNN` escapes rather
+/// than U+FFFD, so that two names differing only in such bytes stay distinct (findings are
+/// keyed and de-duplicated by display path).
+fn push_os_str(s: &mut String, name: &std::ffi::OsStr) {
+    if let Some(t) = name.to_str() {
+        s.push_str(t);
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        for chunk in name.as_bytes().utf8_chunks() {
+            s.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                s.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    s.push_str(&name.to_string_lossy());
 }
 
 /// Walks `roots`, returning the files to scan (sorted by display path, de-duplicated) and notes

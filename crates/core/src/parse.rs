@@ -40,7 +40,16 @@ pub fn parse(lang: Language, text: &str, budget: Option<Duration>) -> ParseOutco
         let Some(parser) = slot.as_mut() else {
             return ParseOutcome::Failed("no parser".to_owned());
         };
-        let bytes = text.as_bytes();
+        // The grammars end lines at `\n` only: a file with lone `\r` line breaks (classic Mac)
+        // would parse as one line (Python: one syntax error). Each lone `\r` becomes `\n`,
+        // which keeps every byte offset, so the tree still indexes `text`.
+        let normalized;
+        let bytes = if has_lone_cr(text.as_bytes()) {
+            normalized = lone_cr_to_lf(text.as_bytes());
+            &normalized[..]
+        } else {
+            text.as_bytes()
+        };
         let start = Instant::now();
         let mut timed_out = false;
         let mut progress = |_: &ParseState| -> bool {
@@ -72,6 +81,23 @@ pub fn parse(lang: Language, text: &str, budget: Option<Duration>) -> ParseOutco
     })
 }
 
+fn has_lone_cr(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+fn lone_cr_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for i in 0..out.len() {
+        if out[i] == b'\r' && out.get(i + 1) != Some(&b'\n') {
+            out[i] = b'\n';
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +115,20 @@ mod tests {
                 other => panic!("{lang:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn lone_cr_line_breaks_parse_like_lf() {
+        let src = "import os\rdef f(x):\r    os.system(x)\r";
+        match parse(Language::Python, src, None) {
+            ParseOutcome::Tree(t) => {
+                assert!(!t.root_node().has_error(), "{}", t.root_node().to_sexp());
+                assert_eq!(t.root_node().end_byte(), src.len());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!has_lone_cr(b"a\r\nb\n") && has_lone_cr(b"a\rb") && has_lone_cr(b"a\r"));
+        assert_eq!(lone_cr_to_lf(b"a\r\nb\rc\r"), b"a\r\nb\nc\n");
     }
 
     #[test]

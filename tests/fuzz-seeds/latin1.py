@@ -1,0 +1,2 @@
+# café
+x = 'é'; eval(input())

@@ -1,0 +1,3 @@
+import os
+os.system(x)  # nosec
+eval(y)  # vigil: ignore[py-eval-dynamic]

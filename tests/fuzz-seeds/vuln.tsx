@@ -1,0 +1,3 @@
+import { exec } from 'child_process';
+const A = (p: {q: string}) => <div dangerouslySetInnerHTML={{__html: p.q}} />;
+exec(`ls ${p.q}` as any);
