@@ -126,3 +126,15 @@ fn stdin_filename_reports_as_path() {
     let o = p.vigil(&["scan", "-"]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn nosec_in_a_file_without_colons() {
+    let p = Project::new();
+    p.write(
+        "a.js",
+        "const cp = require('child_process')\nfunction f(h) { cp.exec('ping ' + h) } // nosec\n",
+    );
+    let o = p.vigil(&["scan", "."]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("suppressed"), "{}", stdout(&o));
+}

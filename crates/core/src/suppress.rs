@@ -199,7 +199,7 @@ fn statement_first_line(tree: &Tree, start: usize, end: usize) -> Option<usize> 
 /// Applies the file's suppressions to its findings and reports faulty (and, on request,
 /// unused) ignore comments as notes.
 pub fn apply(file: &SourceFile, tree: Option<&Tree>, cx: &mut FileContext, opts: &SuppressOptions) {
-    if !opts.enabled || !file.text.contains(':') {
+    if !opts.enabled {
         return;
     }
     let dirs = directives(&file.text);
