@@ -301,3 +301,44 @@ fn make_executable(path: &std::path::Path) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
 }
+
+#[test]
+fn partial_staging_with_add_p() {
+    let p = Project::git_repo();
+    let clean: String = (1..=12).map(|i| format!("v{i} = {i}\n")).collect();
+    p.write("m.py", &clean);
+    p.git(&["add", "."]);
+    p.git(&["commit", "-q", "-m", "init"]);
+    let mut lines: Vec<String> = clean.lines().map(|l| format!("{l}\n")).collect();
+    lines[1] = SECRET_LINE.to_owned();
+    lines[10] = "v11 = eval(input())\n".to_owned();
+    p.write("m.py", lines.concat());
+    // Stage the first hunk (the secret) only, as `git add -p` does.
+    let mut child = std::process::Command::new("git")
+        .current_dir(p.path())
+        .args(["-c", "interactive.singleKey=false", "add", "-p", "m.py"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("git add -p");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"y\nn\n").expect("answer");
+    }
+    assert!(child.wait().expect("wait").success());
+    let o = p.vigil(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["start"]["line"].as_u64().expect("line"))
+        .collect();
+    assert!(lines.contains(&2), "{lines:?}");
+    assert!(!lines.contains(&11), "unstaged eval reported: {lines:?}");
+}
