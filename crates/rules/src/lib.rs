@@ -12,6 +12,7 @@ pub mod error;
 pub mod fixtures;
 pub mod model;
 pub mod secrets;
+pub mod taint;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -91,6 +92,10 @@ pub struct Catalog {
     pub secrets: secrets::SecretRuleSet,
     /// Secret rules' metadata, in the secret rule set's order.
     pub secret_metas: Vec<Arc<RuleMeta>>,
+    /// Taint rules (`*/taint/*.toml`).
+    pub taint: Vec<taint::TaintRule>,
+    /// Shared taint sources and sanitizers per language (`*/taint/_*.toml`).
+    pub taint_common: [(vigil_core::lang::Family, taint::Common); 2],
     /// True when a code rule comes from outside the built-in set: its queries are then compiled
     /// when the rule set is built, so that a problem fails there rather than being skipped.
     user_code_rules: bool,
@@ -109,19 +114,33 @@ impl Catalog {
     pub fn load(sources: &[(String, String)]) -> Result<Catalog, RuleError> {
         let mut code = Vec::new();
         let mut secret_sources = Vec::new();
+        let mut taint_rules = Vec::new();
         let mut user_code_rules = false;
         let mut user_sources = Sha256::new();
+        let mut taint_common = [
+            (vigil_core::lang::Family::Python, taint::Common::default()),
+            (
+                vigil_core::lang::Family::JavaScript,
+                taint::Common::default(),
+            ),
+        ];
         for (path, text) in sources {
-            let builtin = is_builtin_source(path, text);
-            if !builtin {
+            if !is_builtin_source(path, text) {
                 user_sources.update(path.as_bytes());
                 user_sources.update([0]);
                 user_sources.update(text.as_bytes());
                 user_sources.update([0]);
             }
-            if is_secret_file(path) {
+            if taint::spec::is_taint_file(path) {
+                if taint::spec::is_common_file(path) {
+                    taint::spec::load_common(path, text, &mut taint_common)?;
+                } else {
+                    taint_rules.push(taint::spec::load_taint_rule(path, text)?);
+                }
+            } else if is_secret_file(path) {
                 secret_sources.push((path.clone(), text.clone()));
             } else {
+                let builtin = is_builtin_source(path, text);
                 user_code_rules |= !builtin;
                 code.push(load_code_rule_with(path, text, !builtin)?);
             }
@@ -138,10 +157,13 @@ impl Catalog {
             .iter()
             .map(|r| Arc::new(secret_meta(r)))
             .collect();
+        taint::check_common(&taint_common, &taint_rules)?;
         let catalog = Catalog {
             code,
             secrets,
             secret_metas,
+            taint: taint_rules,
+            taint_common,
             user_code_rules,
             user_sources_hash: vigil_core::finding::hex(&user_sources.finalize()),
         };
@@ -167,6 +189,7 @@ impl Catalog {
             .code
             .iter()
             .map(|r| Arc::clone(&r.meta))
+            .chain(self.taint.iter().map(|r| Arc::clone(&r.meta)))
             .chain(self.secret_metas.iter().cloned())
             .collect();
         v.sort_by(|a, b| a.id.cmp(&b.id));
@@ -268,6 +291,7 @@ impl Default for RuleOptions {
 /// The selected rules, compiled: the analyzer the engine runs.
 pub struct RuleSet {
     code: code::CodeRules,
+    taint: taint::TaintRules,
     secrets: secrets::SecretRuleSet,
     secret_metas: Vec<Arc<RuleMeta>>,
     secret_on: Vec<bool>,
@@ -295,9 +319,16 @@ impl RuleSet {
             .map(|m| selection.includes(m))
             .collect();
         let code = code::CodeRules::compile_with(code_rules, catalog.user_code_rules)?;
+        let taint_rules: Vec<taint::TaintRule> = catalog
+            .taint
+            .into_iter()
+            .filter(|r| selection.includes(&r.meta))
+            .collect();
+        let taint = taint::TaintRules::compile(taint_rules, &catalog.taint_common)?;
         let mut metas: Vec<Arc<RuleMeta>> = code
             .metas()
             .cloned()
+            .chain(taint.metas().cloned())
             .chain(
                 catalog
                     .secret_metas
@@ -311,6 +342,7 @@ impl RuleSet {
         let cache_basis = format!("{}\0{selection:?}\0{options:?}", catalog.user_sources_hash);
         Ok(RuleSet {
             code,
+            taint,
             secrets: catalog.secrets,
             secret_metas: catalog.secret_metas,
             secret_on,
@@ -332,7 +364,18 @@ impl RuleSet {
         parse: &mut dyn FnMut() -> Option<Tree>,
         out: &mut Vec<Finding>,
     ) {
-        self.code.check(file, self.options.prefilter, parse, out);
+        let start = out.len();
+        // Code rules and taint rules share one parse of the file.
+        let mut tree: Option<Option<Tree>> = None;
+        let mut parse_once = || tree.get_or_insert_with(&mut *parse).clone();
+        self.code
+            .check(file, self.options.prefilter, &mut parse_once, out);
+        if self.taint.wants(file, self.options.prefilter) {
+            if let Some(t) = parse_once() {
+                self.taint.check(file, &t, out);
+                taint::supersede(out, start);
+            }
+        }
         if self.secret_on.iter().any(|x| *x)
             && !(self.options.skip_generated && secrets::skipped_by_default(&file.path))
         {
@@ -341,8 +384,23 @@ impl RuleSet {
                 prefilter: self.options.prefilter,
                 ..secrets::ScanOptions::default()
             };
-            self.secrets
-                .scan(&file.path, file.text.as_bytes(), &opts, &mut matches);
+            self.secrets.scan_selected(
+                &file.path,
+                file.text.as_bytes(),
+                &opts,
+                Some(&self.secret_on),
+                &mut matches,
+            );
+            let secrets_here: Vec<&str> = matches
+                .iter()
+                .filter_map(|m| file.text.get(m.start..m.end))
+                .collect();
+            // Other findings on a line holding a secret must not show it either.
+            for f in &mut out[start..] {
+                for s in &secrets_here {
+                    f.snippet = redact_line(&f.snippet, s);
+                }
+            }
             for m in matches {
                 if !self.secret_on.get(m.rule).copied().unwrap_or(false) {
                     continue;
@@ -351,10 +409,7 @@ impl RuleSet {
                     continue;
                 };
                 let mut f = Finding::new(meta, file, m.start, m.end);
-                f.snippet = redact_line(
-                    &f.snippet,
-                    &file.text[m.start.min(file.text.len())..m.end.min(file.text.len())],
-                );
+                f.snippet = redact_line(&f.snippet, file.text.get(m.start..m.end).unwrap_or(""));
                 f.match_key = m.fingerprint.clone();
                 f.message = format!("{} ({})", meta.message, m.redacted);
                 if let Ok(c) = m.confidence.parse::<Confidence>() {
@@ -374,22 +429,19 @@ impl RuleSet {
 /// on this line) with a redaction marker.
 pub fn redact_line(line: &str, secret: &str) -> String {
     if secret.is_empty() {
-        return line.to_owned();
+        // Unknown secret text: show nothing of the line rather than risk showing the secret.
+        return "[REDACTED]".to_owned();
     }
     let mut out = line.replace(secret, "[REDACTED]");
-    // A multi-line secret (a PEM block) starts on this line: cut from its first line onwards.
+    // A multi-line secret (a PEM block): redact the part of it on this line.
     if let Some(first) = secret
         .lines()
         .next()
-        .filter(|f| f.len() >= 4 && first_line_differs(secret, f))
+        .filter(|f| !f.is_empty() && f.len() < secret.len())
     {
         out = out.replace(first, "[REDACTED]");
     }
     out
-}
-
-fn first_line_differs(secret: &str, first: &str) -> bool {
-    secret.len() != first.len()
 }
 
 impl Analyzer for RuleSet {

@@ -1,0 +1,310 @@
+//! Taint tracking: user input flowing into dangerous sinks, within one file.
+//!
+//! Taint rules are data ([`spec`]): sources, sinks, sanitizers and safe calls, by qualified name.
+//! The engine ([`engine`]) runs an intraprocedural, flow-sensitive dataflow over each function
+//! (and the module's top level) of a file: statements in order, branches joined, loops iterated
+//! to a bounded fixpoint, with same-file function summaries (parameter to return value, parameter
+//! to sink) computed on demand. A finding sits at the sink and carries every step from the source
+//! in [`Finding::flow`].
+//!
+//! The pass only runs on files whose text contains both a source trigger and a sink trigger
+//! (an Aho-Corasick prefilter over the names' last segments).
+
+mod engine;
+pub mod spec;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aho_corasick::AhoCorasick;
+use tree_sitter::Tree;
+use vigil_core::lang::Family;
+use vigil_core::{Finding, FlowStep, RuleMeta, SourceFile, Span};
+
+use crate::code::model::Model;
+use crate::error::RuleError;
+pub use spec::{Common, Sink, Source, TaintRule};
+
+/// Names matched exactly, by prefix (`os.exec*`) or by method (`*.execute`).
+#[derive(Debug, Default)]
+pub(crate) struct NameSet<T> {
+    exact: HashMap<String, Vec<T>>,
+    prefix: Vec<(String, T)>,
+    method: HashMap<String, Vec<T>>,
+}
+
+impl<T: Copy> NameSet<T> {
+    fn add(&mut self, name: &str, v: T) {
+        if let Some(m) = name.strip_prefix("*.") {
+            self.method.entry(m.to_owned()).or_default().push(v);
+        } else if let Some(p) = name.strip_suffix('*') {
+            self.prefix.push((p.to_owned(), v));
+        } else {
+            self.exact.entry(name.to_owned()).or_default().push(v);
+        }
+    }
+
+    /// Values whose pattern matches one of `names` or the method name.
+    pub(crate) fn find(&self, names: &[String], method: Option<&str>, out: &mut Vec<T>) {
+        for n in names {
+            if let Some(v) = self.exact.get(n) {
+                out.extend(v.iter().copied());
+            }
+            for (p, v) in &self.prefix {
+                if n.starts_with(p.as_str()) {
+                    out.push(*v);
+                }
+            }
+        }
+        if let Some(v) = method.and_then(|m| self.method.get(m)) {
+            out.extend(v.iter().copied());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.prefix.is_empty() && self.method.is_empty()
+    }
+}
+
+fn last_segment(name: &str) -> &str {
+    name.trim_end_matches('*')
+        .rsplit('.')
+        .next()
+        .unwrap_or(name)
+}
+
+/// The compiled taint rules of one language family.
+pub(crate) struct FamilyTaint {
+    pub(crate) family: Family,
+    pub(crate) rules: Vec<TaintRule>,
+    pub(crate) sources: Vec<Source>,
+    /// Source names -> source index.
+    pub(crate) source_names: NameSet<usize>,
+    /// Call sinks -> (rule, sink).
+    pub(crate) call_sinks: NameSet<(usize, usize)>,
+    /// Assignment sinks -> (rule, sink).
+    pub(crate) assign_sinks: NameSet<(usize, usize)>,
+    /// Sanitizers -> bit mask of the rules they clean (all bits: every rule).
+    pub(crate) sanitizers: NameSet<u64>,
+    /// Calls whose result is never tainted.
+    pub(crate) safe_calls: NameSet<()>,
+    prefilter: Option<AhoCorasick>,
+    /// Per trigger: true for a source trigger, false for a sink trigger.
+    trigger_is_source: Vec<bool>,
+}
+
+impl FamilyTaint {
+    fn compile(family: Family, rules: Vec<TaintRule>, common: &Common) -> Result<Self, RuleError> {
+        if rules.len() > 64 {
+            return Err(RuleError::new(
+                "<taint rules>",
+                format!("at most 64 {} taint rules are supported", family.name()),
+            ));
+        }
+        let mut ft = FamilyTaint {
+            family,
+            rules: Vec::new(),
+            sources: common.sources.clone(),
+            source_names: NameSet::default(),
+            call_sinks: NameSet::default(),
+            assign_sinks: NameSet::default(),
+            sanitizers: NameSet::default(),
+            safe_calls: NameSet::default(),
+            prefilter: None,
+            trigger_is_source: Vec::new(),
+        };
+        let mut triggers: Vec<(String, bool)> = Vec::new();
+        for (i, s) in common.sources.iter().enumerate() {
+            for n in &s.names {
+                ft.source_names.add(n, i);
+                triggers.push((last_segment(n).to_owned(), true));
+            }
+            for a in &s.attributes {
+                triggers.push((a.clone(), true));
+            }
+            for d in &s.route_decorators {
+                triggers.push((last_segment(d).to_owned(), true));
+            }
+        }
+        for n in &common.sanitizers {
+            ft.sanitizers.add(n, u64::MAX);
+        }
+        for n in &common.safe_calls {
+            ft.safe_calls.add(n, ());
+        }
+        for (ri, r) in rules.iter().enumerate() {
+            for n in &r.sanitizers {
+                ft.sanitizers.add(n, 1u64 << ri);
+            }
+            for (si, s) in r.sinks.iter().enumerate() {
+                for n in &s.calls {
+                    ft.call_sinks.add(n, (ri, si));
+                    triggers.push((last_segment(n).to_owned(), false));
+                }
+                for n in &s.assign {
+                    ft.assign_sinks.add(n, (ri, si));
+                    triggers.push((last_segment(n).to_owned(), false));
+                }
+            }
+        }
+        triggers.retain(|(t, _)| !t.is_empty());
+        triggers.sort();
+        triggers.dedup();
+        if !triggers.is_empty() {
+            ft.prefilter = Some(
+                AhoCorasick::new(triggers.iter().map(|(t, _)| t.as_str())).map_err(|e| {
+                    RuleError::new(
+                        "<taint rules>",
+                        format!("cannot build the {} taint prefilter: {e}", family.name()),
+                    )
+                })?,
+            );
+        }
+        ft.trigger_is_source = triggers.iter().map(|(_, s)| *s).collect();
+        ft.rules = rules;
+        Ok(ft)
+    }
+
+    /// True when the file may hold a flow: a source trigger and a sink trigger both occur.
+    fn may_flow(&self, text: &str) -> bool {
+        let Some(ac) = &self.prefilter else {
+            return false;
+        };
+        let (mut src, mut sink) = (false, false);
+        for m in ac.find_overlapping_iter(text) {
+            if self.trigger_is_source[m.pattern().as_usize()] {
+                src = true;
+            } else {
+                sink = true;
+            }
+            if src && sink {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Every selected taint rule, compiled.
+pub struct TaintRules {
+    families: Vec<FamilyTaint>,
+}
+
+impl TaintRules {
+    /// Compiles the selected rules with their language's shared sources and sanitizers.
+    pub fn compile(rules: Vec<TaintRule>, commons: &[(Family, Common)]) -> Result<Self, RuleError> {
+        let mut families = Vec::new();
+        for fam in [Family::Python, Family::JavaScript] {
+            let rs: Vec<TaintRule> = rules.iter().filter(|r| r.family == fam).cloned().collect();
+            if rs.is_empty() {
+                continue;
+            }
+            let empty = Common::default();
+            let common = commons
+                .iter()
+                .find(|(f, _)| *f == fam)
+                .map_or(&empty, |(_, c)| c);
+            families.push(FamilyTaint::compile(fam, rs, common)?);
+        }
+        Ok(TaintRules { families })
+    }
+
+    /// Every rule's metadata.
+    pub fn metas(&self) -> impl Iterator<Item = &Arc<RuleMeta>> {
+        self.families
+            .iter()
+            .flat_map(|f| f.rules.iter().map(|r| &r.meta))
+    }
+
+    /// True when `file` should be parsed for taint analysis.
+    pub fn wants(&self, file: &SourceFile, prefilter: bool) -> bool {
+        let Some(lang) = file.language else {
+            return false;
+        };
+        self.families
+            .iter()
+            .find(|f| f.family == lang.family())
+            .is_some_and(|f| !prefilter || f.may_flow(&file.text))
+    }
+
+    /// Analyzes one parsed file; findings go to `out`.
+    pub fn check(&self, file: &SourceFile, tree: &Tree, out: &mut Vec<Finding>) {
+        let Some(lang) = file.language else { return };
+        let Some(ft) = self.families.iter().find(|f| f.family == lang.family()) else {
+            return;
+        };
+        let no_refs = |_: &str| false;
+        let model = Model::build(tree, &file.text, ft.family, &no_refs);
+        let hits = engine::analyze(&model, ft, tree);
+        for h in hits {
+            let Some(rule) = ft.rules.get(h.rule) else {
+                continue;
+            };
+            let mut f = Finding::new(&rule.meta, file, h.start, h.end);
+            let steps = h.trace.steps();
+            if let Some(first) = steps.first() {
+                let line = Span::from_bytes(file, first.0, first.1).start_line;
+                let label = first.2.strip_prefix("source: ").unwrap_or(&first.2);
+                f.message = format!("{} (user input: {label}, line {line})", rule.meta.message);
+            }
+            if let Some(c) = h.trace.confidence {
+                f.confidence = f.confidence.min(c);
+            }
+            f.flow = steps
+                .into_iter()
+                .map(|(s, e, msg)| FlowStep {
+                    span: Span::from_bytes(file, s, e),
+                    message: msg,
+                })
+                .collect();
+            out.push(f);
+        }
+    }
+}
+
+/// Drops pattern findings that a taint finding supersedes: same file, inside the taint finding's
+/// sink, sharing a CWE. `start` is where this file's findings begin in `out`.
+pub fn supersede(out: &mut Vec<Finding>, start: usize) {
+    let taint: Vec<(usize, usize, Vec<u32>)> = out[start..]
+        .iter()
+        .filter(|f| !f.flow.is_empty() && f.rule.tags.iter().any(|t| t == "taint"))
+        .map(|f| (f.span.start_byte, f.span.end_byte, f.rule.cwe.clone()))
+        .collect();
+    if taint.is_empty() {
+        return;
+    }
+    let mut k = start;
+    while k < out.len() {
+        let f = &out[k];
+        let is_taint = f.rule.tags.iter().any(|t| t == "taint");
+        let superseded = !is_taint
+            && f.secret.is_none()
+            && taint.iter().any(|(s, e, cwe)| {
+                f.span.start_byte >= *s
+                    && f.span.end_byte <= *e
+                    && f.rule.cwe.iter().any(|c| cwe.contains(c))
+            });
+        if superseded {
+            out.remove(k);
+        } else {
+            k += 1;
+        }
+    }
+}
+
+/// Validates the taint side of a rule catalog: no empty sink or source lists.
+pub fn check_common(commons: &[(Family, Common)], rules: &[TaintRule]) -> Result<(), RuleError> {
+    for r in rules {
+        let has_sources = commons
+            .iter()
+            .any(|(f, c)| *f == r.family && !c.sources.is_empty());
+        if !has_sources {
+            return Err(RuleError::new(
+                &r.meta.origin,
+                "no taint sources for this language: add a shared `_sources.toml` beside the rule",
+            )
+            .rule(&r.meta.id));
+        }
+    }
+    Ok(())
+}
