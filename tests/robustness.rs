@@ -1140,3 +1140,55 @@ fn every_other_file_is_scanned_when_one_analyzer_call_panics() {
         "{n}"
     );
 }
+
+#[test]
+fn an_empty_config_file_and_a_folder_named_like_the_config() {
+    // An empty vigil.toml is the default configuration.
+    let p = Project::new();
+    p.write("vuln.py", VULN_PY);
+    p.write("vigil.toml", "");
+    let (code, json, _) = scan_both(&p, &["."]);
+    assert_eq!(code, 1, "{:#}", json["notes"]);
+    assert_vuln(&json, "vuln.py");
+    assert_eq!(json["notes"], serde_json::json!([]));
+    // A folder that discovery would take for the config is not a config: the scan goes on.
+    let p = Project::new();
+    p.write("vuln.py", VULN_PY);
+    std::fs::create_dir(p.path().join("vigil.toml")).expect("mkdir");
+    let (code, json, _) = scan_both(&p, &["."]);
+    assert_eq!(code, 1, "{:#}", json["notes"]);
+    assert_vuln(&json, "vuln.py");
+    // Named with --config, it is an error that names it, before any scanning.
+    let o = run(
+        &p,
+        &["scan", ".", "--config", "vigil.toml", "--format", "json"],
+    );
+    assert_eq!(util::code(&o), 2);
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(stderr(&o).contains("vigil.toml"), "{}", stderr(&o));
+}
+
+#[test]
+fn secrets_are_redacted_from_every_snippet_on_their_line() {
+    // Found by tests/fuzz.rs: each finding redacted only its own match, so a second secret on
+    // the line, or a code finding there, showed a secret in its snippet.
+    let p = Project::new();
+    p.write("vuln.py", VULN_PY);
+    let other = "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";
+    p.write("two.env", format!("A={TOKEN} B={other}\n"));
+    p.write(
+        "code.py",
+        format!(
+            "import subprocess\n\n\ndef run(cmd):\n    subprocess.run(\"curl -u x:{TOKEN} \" + cmd, shell=True)\n"
+        ),
+    );
+    let (code, json, sarif) = scan_both(&p, &["."]);
+    assert_eq!(code, 1, "{:#}", json["notes"]);
+    assert_vuln(&json, "vuln.py");
+    assert_finding(&json, "two.env", "secret-github-pat", 1, 3);
+    assert_finding(&json, "code.py", "py-", 5, 5);
+    for doc in [&json, &sarif] {
+        let all = doc.to_string();
+        assert!(!all.contains(TOKEN) && !all.contains(other), "{all}");
+    }
+}

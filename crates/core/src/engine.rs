@@ -357,7 +357,8 @@ fn scan_bytes(
         local
     }));
     match outcome {
-        Ok(local) => {
+        Ok(mut local) => {
+            redact_every_secret(&file, &mut local.findings);
             cx.findings.extend(local.findings);
             cx.notes.extend(local.notes);
         }
@@ -376,6 +377,34 @@ fn scan_bytes(
         }
     }
     FileResult { scanned: true, cx }
+}
+
+/// A snippet is a finding's whole first line, and each secret finding redacts only its own
+/// match: a second secret on the line, or a code finding there, would show it. Found by
+/// tests/fuzz.rs. Every secret's text (each line of it, if 4 characters or more) is redacted
+/// from every snippet of the file.
+fn redact_every_secret(file: &SourceFile, findings: &mut [Finding]) {
+    let mut pieces: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.secret.is_some())
+        .filter_map(|f| file.text.get(f.span.start_byte..f.span.end_byte))
+        .flat_map(str::lines)
+        .map(str::trim)
+        .filter(|p| p.chars().count() >= 4)
+        .collect();
+    if pieces.is_empty() {
+        return;
+    }
+    // Longest first, so that a secret containing another is redacted whole.
+    pieces.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    pieces.dedup();
+    for f in findings.iter_mut() {
+        for p in &pieces {
+            if f.snippet.contains(p) {
+                f.snippet = f.snippet.replace(p, "[REDACTED]");
+            }
+        }
+    }
 }
 
 /// The start byte of the first error or missing node (iterative: trees can be deep).
