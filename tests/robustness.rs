@@ -414,10 +414,22 @@ fn five_megabyte_single_line_js_under_a_raised_cap_is_bounded() {
         .any(|f| f.0 == "bundle.js" && f.1.starts_with("js-"));
     if !eval_found {
         note(&json, "parse-incomplete", "bundle.js", "warning");
+    }
+    // The SARIF run is a second process: under load its parse may end differently, so it is
+    // checked against its own results.
+    let sarif_eval = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .any(|r| {
+            r["ruleId"].as_str().unwrap_or("").starts_with("js-")
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bundle.js"
+        });
+    if !sarif_eval {
         notification(&sarif, "parse-incomplete", "bundle.js", "warning");
     }
     // Two scans (JSON + SARIF) of 5 MB in a debug build of vigil.
-    assert!(took < Duration::from_secs(120), "took {took:?}");
+    assert!(took < Duration::from_secs(300), "took {took:?}");
 }
 
 #[test]
@@ -543,7 +555,7 @@ fn deeply_nested_code_does_not_overflow_the_stack() {
         deep_sources().len() as u64 + 1
     );
     assert_finding(&json, "deep_parens.py", "py-", 1, DEPTH as u64 + 5);
-    assert!(took < Duration::from_secs(150), "took {took:?}");
+    assert!(took < Duration::from_secs(300), "took {took:?}");
 }
 
 #[test]
