@@ -138,8 +138,8 @@ def case(name, tools, floor=None, ref="vigil"):
 def vigil_scan(*paths, extra=()):
     return [VIGIL, "scan", "--format", "json", *extra, *paths]
 
-def parse_floor(*paths, extra=()):
-    return ([VIGIL, "debug", "parse", *extra, *paths], None)
+def parse_floor(*paths, cwd, extra=()):
+    return ([VIGIL, "debug", "parse", *extra, *paths], cwd)
 
 slow = 0 if SKIP_SLOW else SLOW_RUNS
 
@@ -164,7 +164,7 @@ case("django tree (" + os.path.basename(DJANGO) + ")", [
     *slow_tool("semgrep (local rules)", [bin_("semgrep"), "scan", "--config", RULES, "--metrics=off",
                                          "--disable-version-check", "--quiet", "--json", "."], DJANGO),
     *slow_tool("detect-secrets", [bin_("detect-secrets"), "scan", "--all-files", "."], DJANGO),
-], floor=parse_floor("."))
+], floor=parse_floor(".", cwd=DJANGO))
 
 # 2. webpack tree.
 case("webpack tree (" + os.path.basename(WEBPACK) + ")", [
@@ -172,7 +172,7 @@ case("webpack tree (" + os.path.basename(WEBPACK) + ")", [
     *slow_tool("semgrep (local rules)", [bin_("semgrep"), "scan", "--config", RULES, "--metrics=off",
                                          "--disable-version-check", "--quiet", "--json", "."], WEBPACK),
     *slow_tool("detect-secrets", [bin_("detect-secrets"), "scan", "--all-files", "."], WEBPACK),
-], floor=parse_floor("."))
+], floor=parse_floor(".", cwd=WEBPACK))
 
 # 3. pre-commit: 10 mid-sized django files (8-24 KB), as explicit paths.
 pys = []
@@ -190,7 +190,7 @@ case("pre-commit: 10 files, explicit paths", [
     ("detect-secrets", [bin_("detect-secrets"), "scan", *ten], DJANGO, RUNS),
     ("semgrep (local rules)", [bin_("semgrep"), "scan", "--config", RULES, "--metrics=off",
                                "--disable-version-check", "--quiet", "--json", *ten], DJANGO, max(1, slow)),
-], floor=parse_floor(*ten))
+], floor=parse_floor(*ten, cwd=DJANGO))
 
 # 3b. the same through git plumbing, and an empty commit (a hook that runs on staged files).
 repo = os.path.join(CACHE, "precommit-repo")
@@ -228,7 +228,7 @@ if "--stdin-filename" in HELP:
                        [VIGIL, "scan", "--format", "json", "--stdin-filename", best, "-"], DJANGO, RUNS,
                        os.path.join(DJANGO, best)))
 save_tools.append(("ruff --select S", [bin_("ruff"), "check", "--select", "S", "--no-cache", "--quiet", best], DJANGO, RUNS))
-case(f"on-save: one file ({best}, ~1 000 lines)", save_tools, floor=parse_floor(best), ref="vigil (path)")
+case(f"on-save: one file ({best}, ~1 000 lines)", save_tools, floor=parse_floor(best, cwd=DJANGO), ref="vigil (path)")
 
 # 5. scaling.
 one = case("scaling: django x1 vs x2, 1 vs 2 threads", [
