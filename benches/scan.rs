@@ -6,6 +6,8 @@
 //! `cargo bench --bench scan -- startup` runs one group; numbers are throughput per byte of
 //! corpus where that makes sense.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};

@@ -1,6 +1,8 @@
 //! The warm re-scan cache gives exactly the findings and notes of a cold scan, and is
 //! invalidated by a change to a file, the rule selection or the rule options.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use vigil_core::engine::{scan_paths, ScanReport, ScanSettings};

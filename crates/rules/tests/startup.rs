@@ -2,6 +2,8 @@
 //! compile every one of them eagerly: the same sources under a non-built-in path take the path
 //! of user rules, which compiles and checks everything at load.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use vigil_rules::{embedded_sources, Catalog, RuleOptions, RuleSet, Selection};
 
 #[test]
@@ -30,17 +32,14 @@ fn lazy_and_eager_loading_find_the_same() {
     let file = vigil_core::SourceFile::new("app.py".to_owned(), text.as_bytes());
     let run = |sources: Vec<(String, String)>| {
         let catalog = Catalog::load(&sources).expect("catalog");
-        let rs = RuleSet::new(catalog, &Selection::default(), RuleOptions::default())
-            .expect("rule set");
+        let rs =
+            RuleSet::new(catalog, &Selection::default(), RuleOptions::default()).expect("rule set");
         let mut out = Vec::new();
-        let mut parse = || match vigil_core::parse::parse(
-            vigil_core::Language::Python,
-            &file.text,
-            None,
-        ) {
-            vigil_core::parse::ParseOutcome::Tree(t) => Some(t),
-            _ => None,
-        };
+        let mut parse =
+            || match vigil_core::parse::parse(vigil_core::Language::Python, &file.text, None) {
+                vigil_core::parse::ParseOutcome::Tree(t) => Some(t),
+                _ => None,
+            };
         rs.check_file(&file, &mut parse, &mut out);
         let mut ids: Vec<(String, usize)> = out
             .iter()
@@ -50,12 +49,10 @@ fn lazy_and_eager_loading_find_the_same() {
         ids
     };
     let lazy = run(embedded_sources());
-    let eager = run(
-        embedded_sources()
-            .into_iter()
-            .map(|(p, t)| (format!("eager/{p}"), t))
-            .collect(),
-    );
+    let eager = run(embedded_sources()
+        .into_iter()
+        .map(|(p, t)| (format!("eager/{p}"), t))
+        .collect());
     assert!(!lazy.is_empty());
     assert_eq!(lazy, eager);
 }
