@@ -1186,6 +1186,17 @@ impl<'a, 't> Engine<'a, 't> {
         if self.frame.summary || self.ft.source_names.is_empty() {
             return None;
         }
+        // Resolving is the costly part: only names whose last segment a source ends with.
+        let last = match node.kind() {
+            "identifier" => self.src(node),
+            _ => node
+                .child_by_field_name("attribute")
+                .or_else(|| node.child_by_field_name("property"))
+                .map_or("", |p| self.src(p)),
+        };
+        if !self.ft.source_last.contains(last) {
+            return None;
+        }
         let names = self.m.resolve(node, self.frame.scope);
         if names.is_empty() {
             return None;
@@ -1594,6 +1605,9 @@ impl<'a, 't> Engine<'a, 't> {
             }
             _ => return None,
         };
+        if !self.funcs.contains_key(name) {
+            return None;
+        }
         if !via_self && !self.m.resolve(callee, self.frame.scope).is_empty() {
             // An import or a global, not a local definition.
             if self

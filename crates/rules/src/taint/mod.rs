@@ -80,6 +80,8 @@ pub(crate) struct FamilyTaint {
     pub(crate) sources: Vec<Source>,
     /// Source names -> source index.
     pub(crate) source_names: NameSet<usize>,
+    /// Last segments of the source names (a reference is only resolved if it ends so).
+    pub(crate) source_last: std::collections::HashSet<String>,
     /// Call sinks -> (rule, sink).
     pub(crate) call_sinks: NameSet<(usize, usize)>,
     /// Assignment sinks -> (rule, sink).
@@ -106,6 +108,7 @@ impl FamilyTaint {
             rules: Vec::new(),
             sources: common.sources.clone(),
             source_names: NameSet::default(),
+            source_last: std::collections::HashSet::new(),
             call_sinks: NameSet::default(),
             assign_sinks: NameSet::default(),
             sanitizers: NameSet::default(),
@@ -117,6 +120,7 @@ impl FamilyTaint {
         for (i, s) in common.sources.iter().enumerate() {
             for n in &s.names {
                 ft.source_names.add(n, i);
+                ft.source_last.insert(last_segment(n).to_owned());
                 triggers.push((last_segment(n).to_owned(), true));
             }
             for a in &s.attributes {
