@@ -87,7 +87,8 @@ pub fn assert_valid_sarif(doc: &serde_json::Value) {
 }
 
 pub const VULN_PY: &str = "import subprocess\n\n\ndef run(cmd):\n    subprocess.run(\"ls \" + cmd, shell=True)\n    return eval(cmd)\n";
-pub const VULN_JS: &str = "const { exec } = require('child_process');\nfunction f(req) {\n  exec('ping ' + req.query.host);\n}\n";
+pub const VULN_JS: &str =
+    "const { exec } = require('child_process');\nfunction f(host) {\n  exec('ping ' + host);\n}\n";
 pub const CLEAN_PY: &str = "def add(a, b):\n    return a + b\n";
 
 /// A Stripe-shaped secret (test data, not a real key) and a line that holds it.

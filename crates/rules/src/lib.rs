@@ -391,16 +391,6 @@ impl RuleSet {
                 Some(&self.secret_on),
                 &mut matches,
             );
-            let secrets_here: Vec<&str> = matches
-                .iter()
-                .filter_map(|m| file.text.get(m.start..m.end))
-                .collect();
-            // Other findings on a line holding a secret must not show it either.
-            for f in &mut out[start..] {
-                for s in &secrets_here {
-                    f.snippet = redact_line(&f.snippet, s);
-                }
-            }
             for m in matches {
                 if !self.secret_on.get(m.rule).copied().unwrap_or(false) {
                     continue;
@@ -420,6 +410,25 @@ impl RuleSet {
                     hash: m.fingerprint,
                 });
                 out.push(f);
+            }
+            // A secret finding supersedes a code rule's hard-coded-credential finding (CWE-259/798)
+            // on the same line: one credential, one finding. (Every secret is redacted from
+            // every snippet of the file by the engine, after all rules ran.)
+            let secret_lines: Vec<(usize, usize)> = out[start..]
+                .iter()
+                .filter(|f| f.secret.is_some())
+                .map(|f| (f.span.start_line, f.span.end_line))
+                .collect();
+            if !secret_lines.is_empty() {
+                let mut tail = out.split_off(start);
+                tail.retain(|f| {
+                    f.secret.is_some()
+                        || !f.rule.cwe.iter().any(|c| *c == 798 || *c == 259)
+                        || !secret_lines
+                            .iter()
+                            .any(|(a, b)| f.span.start_line >= *a && f.span.start_line <= *b)
+                });
+                out.append(&mut tail);
             }
         }
     }
