@@ -459,7 +459,7 @@ fn value_ok(
         }
     }
     if let Some(ne) = &a.not_equals {
-        if !lit.as_ref().is_some_and(|l| !lit_eq(l, ne)) {
+        if lit.as_ref().is_none_or(|l| lit_eq(l, ne)) {
             return false;
         }
     }
