@@ -14,6 +14,25 @@ use crate::lang::Language;
 use crate::parse::{parse, ParseOutcome};
 use crate::source::SourceFile;
 
+thread_local! {
+    static CURRENT_RULE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Names the rule (or group of rules) an analyzer is about to run on this thread, so that a
+/// panic inside it is reported with the rule's name. Cheap: no allocation once warmed up.
+pub fn set_current_rule(id: &str) {
+    CURRENT_RULE.with(|c| {
+        if let Ok(mut s) = c.try_borrow_mut() {
+            s.clear();
+            s.push_str(id);
+        }
+    });
+}
+
+fn current_rule() -> String {
+    CURRENT_RULE.with(|c| c.try_borrow().map(|s| s.clone()).unwrap_or_default())
+}
+
 /// What a scan reports into, per file.
 #[derive(Debug, Default)]
 pub struct FileContext {
@@ -170,17 +189,12 @@ pub fn scan_inputs(
     });
     let cache = opened.as_ref();
     let run = || -> Vec<FileResult> {
-        // Largest files first: a big file picked up last would leave the other threads idle
-        // while it finishes. The order of results does not matter (the report is sorted).
-        let mut order: Vec<(u64, usize)> = inputs
+        // Path order. Largest-files-first (sorting by size, then `par_iter` over that order)
+        // was measured 2x slower in wall time on django (parse floor 1.85 s -> 3.62 s on
+        // 2 threads): rayon splits the range in halves, so one thread got all the big files.
+        inputs
             .par_iter()
-            .enumerate()
-            .map(|(i, input)| (input_size(input), i))
-            .collect();
-        order.sort_unstable_by(|a, b| b.cmp(a));
-        order
-            .par_iter()
-            .map(|&(_, i)| scan_one(&inputs[i], analyzer, settings, cache))
+            .map(|input| scan_one(input, analyzer, settings, cache))
             .collect()
     };
     let results = match rayon::ThreadPoolBuilder::new()
@@ -206,14 +220,6 @@ pub fn scan_inputs(
     finalize(&mut report.findings);
     sort_notes(&mut report.notes);
     report
-}
-
-/// The size of an input in bytes (0 when it cannot be read: the scan reports that).
-fn input_size(input: &Input) -> u64 {
-    match input {
-        Input::Disk(c) => std::fs::metadata(&c.abs).map_or(0, |m| m.len()),
-        Input::Memory { bytes, .. } => bytes.len() as u64,
-    }
 }
 
 fn sort_notes(notes: &mut [Note]) {
@@ -351,7 +357,9 @@ fn scan_bytes(
                 }
             }
         };
+        set_current_rule("");
         analyzer.analyze(&file, &mut parse_tree, &mut local);
+        set_current_rule("");
         crate::suppress::apply(&file, kept.as_ref(), &mut local, &settings.suppressions);
         local.notes.extend(parse_notes);
         local
@@ -368,11 +376,18 @@ fn scan_bytes(
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
+            let rule = current_rule();
+            let in_rule = if rule.is_empty() {
+                String::new()
+            } else {
+                format!(" in rule `{rule}`")
+            };
+            set_current_rule("");
             cx.notes.push(note(
                 NoteLevel::Error,
                 NoteKind::Internal,
                 rel,
-                format!("{rel}: internal error while analyzing (please report): {what}"),
+                format!("{rel}: internal error while analyzing{in_rule} (please report): {what}"),
             ));
         }
     }
