@@ -46,7 +46,8 @@ impl Analyzer for Boom {
             cx.findings.push(Finding::new(&self.0, file, at, at + 4));
         }
         if file.path.ends_with("boom.py") {
-            panic!("rule test-eval: index out of range");
+            vigil_core::engine::set_current_rule("test-eval");
+            panic!("index out of range");
         }
     }
 }
@@ -86,7 +87,8 @@ fn a_panic_on_one_file_is_caught_reported_and_the_scan_completes() {
         assert_eq!(n.path.as_deref(), Some("boom.py"));
         assert!(
             n.message.starts_with("boom.py: internal error")
-                && n.message.contains("rule test-eval: index out of range"),
+                && n.message.contains("in rule `test-eval`")
+                && n.message.contains("index out of range"),
             "{}",
             n.message
         );

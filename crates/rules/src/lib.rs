@@ -372,6 +372,7 @@ impl RuleSet {
             .check(file, self.options.prefilter, &mut parse_once, out);
         if self.taint.wants(file, self.options.prefilter) {
             if let Some(t) = parse_once() {
+                vigil_core::engine::set_current_rule("taint rules");
                 self.taint.check(file, &t, out);
                 taint::supersede(out, start);
             }
@@ -384,6 +385,7 @@ impl RuleSet {
                 prefilter: self.options.prefilter,
                 ..secrets::ScanOptions::default()
             };
+            vigil_core::engine::set_current_rule("secret rules");
             self.secrets.scan_selected(
                 &file.path,
                 file.text.as_bytes(),

@@ -265,6 +265,7 @@ impl FamilyRules {
         let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
         let mut emit = |rule: usize, node: Node<'_>, model: &Model<'_>, out: &mut Vec<Finding>| {
             let r = &self.rules[rule];
+            vigil_core::engine::set_current_rule(&r.meta.id);
             if !seen.insert((rule, node.start_byte(), node.end_byte())) {
                 return;
             }
@@ -306,6 +307,7 @@ impl FamilyRules {
                     continue;
                 }
                 if let Matcher::Call { args, .. } = &self.rules[i].matcher {
+                    vigil_core::engine::set_current_rule(&self.rules[i].meta.id);
                     if args.iter().all(|a| arg_ok(&model, call, scope, a)) {
                         emit(i, call, &model, out);
                     }
