@@ -192,7 +192,8 @@ fn prefilter_and_threads_do_not_change_findings() {
             threads,
             ..ScanSettings::default()
         };
-        let report = vigil_core::engine::scan_paths(&[root.clone()], base, &rules, &settings);
+        let report =
+            vigil_core::engine::scan_paths(std::slice::from_ref(&root), base, &rules, &settings);
         report
             .findings
             .iter()
