@@ -27,6 +27,25 @@ const MAX_STEPS: usize = 48;
 const MAX_DEPTH: usize = 200;
 /// Summary computations nest at most this deep.
 const MAX_SUMMARY_DEPTH: usize = 4;
+/// Nested functions (closures, callbacks) run inline at most this deep.
+const MAX_INLINE_DEPTH: usize = 3;
+/// Names a callee's derivation (`logging.getLogger().info`) is cut at.
+const MAX_DERIVED: usize = 8;
+/// Array and iterator methods whose callback receives the receiver's elements.
+const CALLBACK_METHODS: &[&str] = &[
+    "forEach",
+    "map",
+    "filter",
+    "some",
+    "every",
+    "find",
+    "findIndex",
+    "flatMap",
+    "reduce",
+    "reduceRight",
+    "then",
+    "sort",
+];
 /// Methods that store their arguments in the receiver.
 const MUTATORS: &[&str] = &[
     "append",
@@ -86,6 +105,8 @@ impl Trace {
 
 type T = Option<Rc<Trace>>;
 type State = HashMap<String, Rc<Trace>>;
+/// Names a condition validates, with the rules (bits) it validates them for.
+type Guarded = Vec<(String, u64)>;
 
 fn step(prev: &Rc<Trace>, node: Node<'_>, msg: String) -> Rc<Trace> {
     step_mask(prev, node.start_byte(), node.end_byte(), msg, prev.cleared)
@@ -195,6 +216,7 @@ struct Engine<'a, 't> {
     frame: Frame,
     depth: usize,
     summary_depth: usize,
+    inline_depth: usize,
     scratch: Vec<(usize, usize)>,
 }
 
@@ -266,18 +288,69 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         },
         depth: 0,
         summary_depth: 0,
+        inline_depth: 0,
         scratch: Vec::new(),
     };
     let mut st = State::new();
     e.exec(root, &mut st);
-    for f in all {
+    // Fields of `self`/`this` that a method leaves tainted, per class: every method of the
+    // class runs again with them (one round: a conservative "this object" summary).
+    let mut fields: HashMap<usize, State> = HashMap::new();
+    for &f in &all {
         let init = e.route_params(f);
-        e.run_function(f, init);
+        let (_, exit) = e.run_function_state(f, init);
+        if let Some(class) = class_of(f) {
+            let tainted: State = exit
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("self.") || k.starts_with("this."))
+                .collect();
+            if !tainted.is_empty() {
+                join(fields.entry(class.id()).or_default(), &tainted);
+            }
+        }
+    }
+    if !fields.is_empty() {
+        for &f in &all {
+            let Some(known) = class_of(f).and_then(|c| fields.get(&c.id())) else {
+                continue;
+            };
+            let mut init = e.route_params(f);
+            let name = function_name(m, f).unwrap_or("method");
+            for (k, v) in known {
+                if !init.contains_key(k) {
+                    init.insert(k.clone(), step(v, f, format!("`{k}` read in `{name}()`")));
+                }
+            }
+            e.run_function(f, init);
+        }
     }
     let mut hits = std::mem::take(&mut e.frame.hits);
     let mut seen = HashSet::new();
     hits.retain(|h| seen.insert((h.rule, h.start, h.end)));
+    // One finding per sink: a sink nested in another sink of the same rule
+    // (`exec(compile(src, ...))`) is reported by the outer one.
+    let outer: Vec<(usize, usize, usize)> = hits.iter().map(|h| (h.rule, h.start, h.end)).collect();
+    hits.retain(|h| {
+        !outer.iter().any(|&(r, s, e)| {
+            r == h.rule && s <= h.start && h.end <= e && (s, e) != (h.start, h.end)
+        })
+    });
     hits
+}
+
+/// The class a method belongs to (Python `def` in a class body, JS `method_definition`).
+fn class_of(f: Node<'_>) -> Option<Node<'_>> {
+    let mut p = f.parent()?;
+    if p.kind() == "decorated_definition" {
+        p = p.parent()?;
+    }
+    match p.kind() {
+        "block" | "class_body" => {
+            let c = p.parent()?;
+            matches!(c.kind(), "class_definition" | "class_declaration" | "class").then_some(c)
+        }
+        _ => None,
+    }
 }
 
 fn function_name<'t>(m: &Model<'t>, f: Node<'t>) -> Option<&'t str> {
@@ -432,7 +505,12 @@ impl<'a, 't> Engine<'a, 't> {
         st
     }
 
-    fn run_function(&mut self, f: Node<'t>, mut st: State) -> T {
+    fn run_function(&mut self, f: Node<'t>, st: State) -> T {
+        self.run_function_state(f, st).0
+    }
+
+    /// Runs a function body from `st`: its return value's taint and its state at the end.
+    fn run_function_state(&mut self, f: Node<'t>, mut st: State) -> (T, State) {
         let saved = self.frame.scope;
         self.frame.scope = self.m.scope_of.get(&f.id()).copied().unwrap_or(saved);
         let saved_ret = self.frame.ret.take();
@@ -446,7 +524,30 @@ impl<'a, 't> Engine<'a, 't> {
         }
         let ret = std::mem::replace(&mut self.frame.ret, saved_ret);
         self.frame.scope = saved;
-        ret
+        (ret, st)
+    }
+
+    /// Runs a nested function (closure, lambda, callback) where it is defined, with the
+    /// enclosing state (its captured variables) and, for a callback, its first parameter bound
+    /// to `param`. Only when something is tainted: otherwise its own run says all there is.
+    fn run_nested(&mut self, f: Node<'t>, st: &State, param: T) {
+        if (st.is_empty() && param.is_none()) || self.inline_depth >= MAX_INLINE_DEPTH {
+            return;
+        }
+        let mut init = st.clone();
+        let ps = params(self.m, f);
+        for (p, _) in &ps {
+            if p.kind() == "identifier" {
+                init.remove(self.src(*p));
+            }
+        }
+        if let (Some(t), Some((p, _))) = (param, ps.first()) {
+            let t = step(&t, *p, format!("callback parameter `{}`", self.src(*p)));
+            self.assign(*p, Some(t), &mut init);
+        }
+        self.inline_depth += 1;
+        self.run_function(f, init);
+        self.inline_depth -= 1;
     }
 
     // ---- statements -------------------------------------------------------------------
@@ -604,11 +705,26 @@ impl<'a, 't> Engine<'a, 't> {
                 }
                 false
             }
-            "function_definition"
-            | "class_definition"
-            | "decorated_definition"
-            | "function_declaration"
-            | "generator_function_declaration"
+            "function_definition" | "function_declaration" | "generator_function_declaration" => {
+                self.run_nested(node, st, None);
+                if let Some(n) = node.child_by_field_name("name") {
+                    st.remove(self.src(n));
+                }
+                false
+            }
+            "decorated_definition" => {
+                if let Some(d) = node
+                    .child_by_field_name("definition")
+                    .filter(|d| d.kind() == "function_definition")
+                {
+                    self.run_nested(d, st, None);
+                    if let Some(n) = d.child_by_field_name("name") {
+                        st.remove(self.src(n));
+                    }
+                }
+                false
+            }
+            "class_definition"
             | "class_declaration"
             | "import_statement"
             | "import_from_statement"
@@ -645,17 +761,13 @@ impl<'a, 't> Engine<'a, 't> {
             None => (Vec::new(), Vec::new()),
         };
         let mut then_st = st.clone();
-        for k in &then_kill {
-            then_st.remove(k);
-        }
+        self.apply_guards(cond, &then_kill, &mut then_st);
         let then_term = match node.child_by_field_name("consequence") {
             Some(b) => self.exec(b, &mut then_st),
             None => false,
         };
         let mut else_st = std::mem::take(st);
-        for k in &else_kill {
-            else_st.remove(k);
-        }
+        self.apply_guards(cond, &else_kill, &mut else_st);
         let else_term = match self.m.family {
             Family::Python => {
                 let mut c = node.walk();
@@ -708,17 +820,13 @@ impl<'a, 't> Engine<'a, 't> {
             None => (Vec::new(), Vec::new()),
         };
         let mut then_st = st.clone();
-        for k in &then_kill {
-            then_st.remove(k);
-        }
+        self.apply_guards(cond, &then_kill, &mut then_st);
         let then_term = match first.child_by_field_name("consequence") {
             Some(b) => self.exec(b, &mut then_st),
             None => false,
         };
         let mut else_st = std::mem::take(st);
-        for k in &else_kill {
-            else_st.remove(k);
-        }
+        self.apply_guards(cond, &else_kill, &mut else_st);
         let else_term = self.exec_py_alts(rest, &mut else_st);
         match (then_term, else_term) {
             (true, true) => {
@@ -828,8 +936,23 @@ impl<'a, 't> Engine<'a, 't> {
         }
     }
 
-    /// Names an `if` condition validates: (clean in the then-branch, clean in the else-branch).
-    fn guards(&self, cond: Node<'t>, st: &State) -> (Vec<String>, Vec<String>) {
+    /// Cleans what a condition validated: a name validated for every rule is dropped, one
+    /// validated for some rules carries the check in its trace.
+    fn apply_guards(&self, cond: Option<Node<'t>>, kills: &Guarded, st: &mut State) {
+        for (k, mask) in kills {
+            if *mask == u64::MAX {
+                st.remove(k);
+            } else if let (Some(t), Some(c)) = (st.get(k), cond) {
+                let msg = format!("validated by `{}`", compact(self.src(c)));
+                let t = step_mask(t, c.start_byte(), c.end_byte(), msg, t.cleared | mask);
+                st.insert(k.clone(), t);
+            }
+        }
+    }
+
+    /// Names an `if` condition validates: (clean in the then-branch, clean in the else-branch),
+    /// each with the rules (bits) it validates them for.
+    fn guards(&self, cond: Node<'t>, st: &State) -> (Guarded, Guarded) {
         let cond = self.m.unwrap(cond);
         let mut then_k = Vec::new();
         let mut else_k = Vec::new();
@@ -839,9 +962,9 @@ impl<'a, 't> Engine<'a, 't> {
                 if let Some(l) = cond.named_child(0) {
                     if let Some(k) = self.key(l) {
                         if text.contains(" not in ") {
-                            else_k.push(k);
+                            else_k.push((k, u64::MAX));
                         } else if text.contains(" in ") {
-                            then_k.push(k);
+                            then_k.push((k, u64::MAX));
                         }
                     }
                 }
@@ -881,13 +1004,26 @@ impl<'a, 't> Engine<'a, 't> {
                     return (then_k, else_k);
                 };
                 let method = self.m.method_name(callee);
+                if !self.ft.guards.is_empty() {
+                    let names = self.m.resolve(callee, self.frame.scope);
+                    let mut masks = Vec::new();
+                    self.ft.guards.find(&names, None, &mut masks);
+                    let first = cond
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0))
+                        .and_then(|a| self.key(a));
+                    if let (false, Some(k)) = (masks.is_empty(), first) {
+                        then_k.push((k, masks.iter().fold(0, |a, b| a | b)));
+                        return (then_k, else_k);
+                    }
+                }
                 match method {
                     Some("isdigit" | "isnumeric" | "isdecimal" | "isalnum" | "isidentifier") => {
                         if let Some(k) = callee
                             .child_by_field_name("object")
                             .and_then(|o| self.key(o))
                         {
-                            then_k.push(k);
+                            then_k.push((k, u64::MAX));
                         }
                     }
                     Some("includes" | "has" | "__contains__") => {
@@ -899,7 +1035,7 @@ impl<'a, 't> Engine<'a, 't> {
                             .child_by_field_name("arguments")
                             .and_then(|a| a.named_child(0));
                         if let (true, Some(k)) = (receiver_clean, first.and_then(|a| self.key(a))) {
-                            then_k.push(k);
+                            then_k.push((k, u64::MAX));
                         }
                     }
                     _ => {}
@@ -999,26 +1135,17 @@ impl<'a, 't> Engine<'a, 't> {
             | "interpolation"
             | "template_substitution"
             | "format_expression" => self.eval_children(node, st),
-            "integer"
-            | "float"
-            | "number"
-            | "true"
-            | "false"
-            | "none"
-            | "null"
-            | "undefined"
-            | "comment"
-            | "regex"
-            | "string_content"
-            | "string_fragment"
-            | "escape_sequence"
-            | "lambda"
+            "integer" | "float" | "number" | "true" | "false" | "none" | "null" | "undefined"
+            | "comment" | "regex" | "string_content" | "string_fragment" | "escape_sequence"
+            | "class" | "ellipsis" => None,
+            "lambda"
             | "arrow_function"
             | "function_expression"
             | "function"
-            | "class"
-            | "generator_function"
-            | "ellipsis" => None,
+            | "generator_function" => {
+                self.run_nested(node, st, None);
+                None
+            }
             "comparison_operator" | "not_operator" => {
                 self.eval_children(node, st);
                 None
@@ -1320,18 +1447,28 @@ impl<'a, 't> Engine<'a, 't> {
     /// `el.innerHTML = tainted`, `location.href = tainted`.
     fn assign_sink(&mut self, at: Node<'t>, left: Node<'t>, t: &T) {
         let Some(t) = t else { return };
-        if self.ft.assign_sinks.is_empty()
-            || !matches!(left.kind(), "member_expression" | "attribute")
-        {
-            return;
-        }
-        let mut names = self.m.resolve(left, self.frame.scope);
-        if names.is_empty() {
-            names.push(compact(self.src(left)));
-        }
-        let method = self.m.method_name(left);
         let mut found = Vec::new();
-        self.ft.assign_sinks.find(&names, method, &mut found);
+        let left = self.m.unwrap(left);
+        match left.kind() {
+            "member_expression" | "attribute" if !self.ft.assign_sinks.is_empty() => {
+                let names = self.target_names(left);
+                let method = self.m.method_name(left);
+                self.ft.assign_sinks.find(&names, method, &mut found);
+            }
+            "subscript" | "subscript_expression" if !self.ft.item_sinks.is_empty() => {
+                let Some(obj) = left
+                    .child_by_field_name("value")
+                    .or_else(|| left.child_by_field_name("object"))
+                else {
+                    return;
+                };
+                let obj = self.m.unwrap(obj);
+                let names = self.target_names(obj);
+                let method = self.m.method_name(obj);
+                self.ft.item_sinks.find(&names, method, &mut found);
+            }
+            _ => return,
+        }
         found.sort_unstable();
         found.dedup();
         for (ri, si) in found {
@@ -1366,6 +1503,7 @@ impl<'a, 't> Engine<'a, 't> {
         let callee = self.m.callee(node);
         // Arguments: (keyword, value node, taint).
         let mut args: Vec<(Option<&'t str>, Node<'t>, T)> = Vec::new();
+        let mut callbacks: Vec<Node<'t>> = Vec::new();
         if let Some(a) = node.child_by_field_name("arguments") {
             if a.kind() == "template_string" {
                 // Tagged templates (sql`...`, html`...`) get the parts separately; only
@@ -1389,6 +1527,10 @@ impl<'a, 't> Engine<'a, 't> {
                             let t = self.eval(v, st);
                             args.push((name, v, t));
                         }
+                        k if is_function(k) || k == "lambda" => {
+                            callbacks.push(ch);
+                            args.push((None, ch, None));
+                        }
                         _ => {
                             let t = self.eval(ch, st);
                             args.push((None, ch, t));
@@ -1398,14 +1540,41 @@ impl<'a, 't> Engine<'a, 't> {
             }
         }
         let Some(callee) = callee else {
+            for f in callbacks {
+                self.run_nested(f, st, None);
+            }
             return args.into_iter().fold(None, |acc, (_, _, t)| union(acc, t));
         };
         let callee_t = self.eval(callee, st);
         let mut names = self.m.resolve(callee, self.frame.scope);
         if names.is_empty() && matches!(callee.kind(), "attribute" | "member_expression") {
-            names.push(compact(self.src(callee)));
+            self.derived(callee, self.frame.scope, 0, &mut names);
+            let text = compact(self.src(callee));
+            if !names.contains(&text) {
+                names.push(text);
+            }
         }
         let method = self.m.method_name(callee);
+
+        // Callbacks: `items.forEach(x => ...)` gets the receiver's elements, `map(f, items)`
+        // the other arguments; any other callback only its captured variables.
+        if !callbacks.is_empty() {
+            let element = if method.is_some_and(|m| CALLBACK_METHODS.contains(&m)) {
+                callee_t.clone()
+            } else if self.m.family == Family::Python
+                && names
+                    .iter()
+                    .any(|n| matches!(n.as_str(), "map" | "filter" | "sorted"))
+            {
+                args.iter()
+                    .fold(None, |acc, (_, _, t)| union(acc, t.clone()))
+            } else {
+                None
+            };
+            for f in callbacks {
+                self.run_nested(f, st, element.clone());
+            }
+        }
 
         // Sinks.
         let mut found: Vec<(usize, usize)> = std::mem::take(&mut self.scratch);
@@ -1415,7 +1584,7 @@ impl<'a, 't> Engine<'a, 't> {
         found.dedup();
         if args.iter().any(|(_, _, t)| t.is_some()) {
             for &(ri, si) in &found {
-                self.check_sink(node, callee, ri, si, &args);
+                self.check_sink(node, callee, ri, si, &args, st);
             }
         }
         self.scratch = found;
@@ -1497,6 +1666,7 @@ impl<'a, 't> Engine<'a, 't> {
         ri: usize,
         si: usize,
         args: &[(Option<&'t str>, Node<'t>, T)],
+        st: &mut State,
     ) {
         let Some(sink) = self.ft.rules.get(ri).and_then(|r| r.sinks.get(si)) else {
             return;
@@ -1533,6 +1703,21 @@ impl<'a, 't> Engine<'a, 't> {
             if !relevant || t.cleared & (1u64 << ri) != 0 {
                 continue;
             }
+            let keyed;
+            let t = if sink.keys.is_empty() && sink.safe_keys.is_empty() {
+                t
+            } else {
+                match self.keyed_taint(*v, &sink.keys, &sink.safe_keys, st, 0) {
+                    Some(k) => {
+                        keyed = k;
+                        match &keyed {
+                            Some(k) if k.cleared & (1u64 << ri) == 0 => k,
+                            _ => continue,
+                        }
+                    }
+                    None => t,
+                }
+            };
             if sink.safe_prefix && self.fixed_prefix(*v) {
                 continue;
             }
@@ -1549,6 +1734,166 @@ impl<'a, 't> Engine<'a, 't> {
             });
             return;
         }
+    }
+
+    /// The taint of a dict or object literal argument (None: not a literal, the whole value
+    /// counts): with `keys`, only the values under them; values under `safe` keys never count.
+    fn keyed_taint(
+        &mut self,
+        v: Node<'t>,
+        keys: &[String],
+        safe: &[String],
+        st: &mut State,
+        depth: usize,
+    ) -> Option<T> {
+        let mut v = self.m.unwrap(v);
+        if v.kind() == "identifier" && depth == 0 {
+            // `q = {...}; find(q)`: the literal the name is bound to (once).
+            let (lit, _) = self.m.single_value(self.src(v), self.frame.scope)?;
+            v = self.m.unwrap(lit);
+        }
+        if !matches!(v.kind(), "dictionary" | "object") || depth > 8 {
+            return None;
+        }
+        let mut acc = None;
+        let mut c = v.walk();
+        let children: Vec<Node<'t>> = v.named_children(&mut c).collect();
+        for ch in children {
+            match ch.kind() {
+                "pair" => {
+                    let Some(k) = ch.child_by_field_name("key") else {
+                        continue;
+                    };
+                    let name = match k.kind() {
+                        "string" => self.m.string_value(k).unwrap_or_default(),
+                        _ => self.src(k).to_owned(),
+                    };
+                    let Some(val) = ch.child_by_field_name("value") else {
+                        continue;
+                    };
+                    if safe.contains(&name) {
+                        continue;
+                    }
+                    if keys.is_empty() {
+                        // Every value counts, nested literals key by key.
+                        let t = match self.keyed_taint(val, keys, safe, st, depth + 1) {
+                            Some(t) => t,
+                            None => self.eval(val, st),
+                        };
+                        acc = union(acc, t);
+                    } else if keys.contains(&name) {
+                        let t = self.eval(val, st);
+                        acc = union(acc, t);
+                    }
+                }
+                "shorthand_property_identifier" => {
+                    let name = self.src(ch);
+                    if (keys.is_empty() || keys.iter().any(|x| x == name))
+                        && !safe.iter().any(|x| x == name)
+                    {
+                        acc = union(acc, st.get(name).cloned());
+                    }
+                }
+                // `{...opts}` / `**opts`: unknown keys.
+                "spread_element" | "dictionary_splat" => {
+                    let t = self.eval(ch, st);
+                    acc = union(acc, t);
+                }
+                _ => {}
+            }
+        }
+        Some(acc)
+    }
+
+    /// Names a receiver chain stands for when the model cannot resolve it: a local bound once
+    /// to a call or an attribute is followed (`logger = logging.getLogger()` makes `logger.info`
+    /// `logging.getLogger().info`), calls add `()` and subscripts `[]`.
+    fn derived(&self, node: Node<'t>, scope: usize, depth: usize, out: &mut Vec<String>) {
+        if depth > 16 || out.len() >= MAX_DERIVED {
+            return;
+        }
+        let node = self.m.unwrap(node);
+        match node.kind() {
+            "identifier" => {
+                let r = self.m.resolve(node, scope);
+                if !r.is_empty() {
+                    out.extend(r);
+                    return;
+                }
+                let name = self.src(node);
+                match self.m.single_value(name, scope) {
+                    Some((v, s))
+                        if matches!(
+                            self.m.unwrap(v).kind(),
+                            "call"
+                                | "call_expression"
+                                | "new_expression"
+                                | "attribute"
+                                | "member_expression"
+                                | "subscript"
+                                | "subscript_expression"
+                        ) =>
+                    {
+                        self.derived(v, s, depth + 1, out);
+                    }
+                    _ => out.push(name.to_owned()),
+                }
+            }
+            "this" | "self" => out.push(self.src(node).to_owned()),
+            "attribute" | "member_expression" => {
+                let (Some(obj), Some(prop)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name("attribute")
+                        .or_else(|| node.child_by_field_name("property")),
+                ) else {
+                    return;
+                };
+                let mut base = Vec::new();
+                self.derived(obj, scope, depth + 1, &mut base);
+                let prop = self.src(prop);
+                for b in base {
+                    out.push(format!("{b}.{prop}"));
+                }
+            }
+            "call" | "call_expression" | "new_expression" => {
+                let Some(callee) = self.m.callee(node) else {
+                    return;
+                };
+                let mut base = Vec::new();
+                self.derived(callee, scope, depth + 1, &mut base);
+                for b in base {
+                    out.push(format!("{b}()"));
+                }
+            }
+            "subscript" | "subscript_expression" => {
+                let Some(obj) = node
+                    .child_by_field_name("value")
+                    .or_else(|| node.child_by_field_name("object"))
+                else {
+                    return;
+                };
+                let mut base = Vec::new();
+                self.derived(obj, scope, depth + 1, &mut base);
+                for b in base {
+                    out.push(format!("{b}[]"));
+                }
+            }
+            _ => {}
+        }
+        out.truncate(MAX_DERIVED);
+    }
+
+    /// Names of an assignment target for sink matching: resolved, derived, or its text.
+    fn target_names(&self, node: Node<'t>) -> Vec<String> {
+        let mut names = self.m.resolve(node, self.frame.scope);
+        if names.is_empty() {
+            self.derived(node, self.frame.scope, 0, &mut names);
+            let text = compact(self.src(node));
+            if !names.contains(&text) {
+                names.push(text);
+            }
+        }
+        names
     }
 
     /// True when a string starts with a fixed relative path (`/x`, not `//`) or a fixed

@@ -25,20 +25,50 @@ use crate::code::model::Model;
 use crate::error::RuleError;
 pub use spec::{Common, Sink, Source, TaintRule};
 
-/// Names matched exactly, by prefix (`os.exec*`) or by method (`*.execute`).
+/// Names matched exactly, by prefix (`os.exec*`), by method (`*.execute`) or by a `*` pattern
+/// (`*.db.*.find`, `*logger.info`: `*` stands for any text, dots included).
 #[derive(Debug, Default)]
 pub(crate) struct NameSet<T> {
     exact: HashMap<String, Vec<T>>,
     prefix: Vec<(String, T)>,
     method: HashMap<String, Vec<T>>,
+    globs: Vec<(Vec<String>, T)>,
+}
+
+/// True when `name` matches `parts` (a pattern split at its `*`s).
+fn glob_match(parts: &[String], name: &str) -> bool {
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return false;
+    };
+    if parts.len() == 1 {
+        return name == first;
+    }
+    if !name.starts_with(first.as_str()) || name.len() < first.len() + last.len() {
+        return false;
+    }
+    if !name.ends_with(last.as_str()) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for p in &parts[1..parts.len() - 1] {
+        match rest.find(p.as_str()) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 impl<T: Copy> NameSet<T> {
     fn add(&mut self, name: &str, v: T) {
-        if let Some(m) = name.strip_prefix("*.") {
+        let method = name.strip_prefix("*.").filter(|m| !m.contains(['*', '.']));
+        if let Some(m) = method {
             self.method.entry(m.to_owned()).or_default().push(v);
-        } else if let Some(p) = name.strip_suffix('*') {
+        } else if let Some(p) = name.strip_suffix('*').filter(|p| !p.contains('*')) {
             self.prefix.push((p.to_owned(), v));
+        } else if name.contains('*') {
+            self.globs
+                .push((name.split('*').map(str::to_owned).collect(), v));
         } else {
             self.exact.entry(name.to_owned()).or_default().push(v);
         }
@@ -55,6 +85,11 @@ impl<T: Copy> NameSet<T> {
                     out.push(*v);
                 }
             }
+            for (p, v) in &self.globs {
+                if glob_match(p, n) {
+                    out.push(*v);
+                }
+            }
         }
         if let Some(v) = method.and_then(|m| self.method.get(m)) {
             out.extend(v.iter().copied());
@@ -62,15 +97,20 @@ impl<T: Copy> NameSet<T> {
     }
 
     fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.prefix.is_empty() && self.method.is_empty()
+        self.exact.is_empty()
+            && self.prefix.is_empty()
+            && self.method.is_empty()
+            && self.globs.is_empty()
     }
 }
 
+/// The last dotted segment of a name pattern that text must contain (`execute` of
+/// `*.execute`, `session` of `req.session.*`, `HttpResponse` of `django.http.HttpResponse*()`).
 fn last_segment(name: &str) -> &str {
-    name.trim_end_matches('*')
-        .rsplit('.')
-        .next()
-        .unwrap_or(name)
+    name.rsplit('.')
+        .map(|s| s.trim_matches(|c| matches!(c, '*' | '(' | ')' | '[' | ']')))
+        .find(|s| !s.is_empty() && !s.contains(['*', '(', ')', '[', ']']))
+        .unwrap_or("")
 }
 
 /// The compiled taint rules of one language family.
@@ -86,6 +126,10 @@ pub(crate) struct FamilyTaint {
     pub(crate) call_sinks: NameSet<(usize, usize)>,
     /// Assignment sinks -> (rule, sink).
     pub(crate) assign_sinks: NameSet<(usize, usize)>,
+    /// Item assignment sinks (`resp.headers[k] = v`) -> (rule, sink).
+    pub(crate) item_sinks: NameSet<(usize, usize)>,
+    /// `if` guards -> bit mask of the rules they validate for (all bits: every rule).
+    pub(crate) guards: NameSet<u64>,
     /// Sanitizers -> bit mask of the rules they clean (all bits: every rule).
     pub(crate) sanitizers: NameSet<u64>,
     /// Calls whose result is never tainted.
@@ -111,6 +155,8 @@ impl FamilyTaint {
             source_last: std::collections::HashSet::new(),
             call_sinks: NameSet::default(),
             assign_sinks: NameSet::default(),
+            item_sinks: NameSet::default(),
+            guards: NameSet::default(),
             sanitizers: NameSet::default(),
             safe_calls: NameSet::default(),
             prefilter: None,
@@ -136,9 +182,15 @@ impl FamilyTaint {
         for n in &common.safe_calls {
             ft.safe_calls.add(n, ());
         }
+        for n in &common.guards {
+            ft.guards.add(n, u64::MAX);
+        }
         for (ri, r) in rules.iter().enumerate() {
             for n in &r.sanitizers {
                 ft.sanitizers.add(n, 1u64 << ri);
+            }
+            for n in &r.guards {
+                ft.guards.add(n, 1u64 << ri);
             }
             for (si, s) in r.sinks.iter().enumerate() {
                 for n in &s.calls {
@@ -147,6 +199,10 @@ impl FamilyTaint {
                 }
                 for n in &s.assign {
                     ft.assign_sinks.add(n, (ri, si));
+                    triggers.push((last_segment(n).to_owned(), false));
+                }
+                for n in &s.items {
+                    ft.item_sinks.add(n, (ri, si));
                     triggers.push((last_segment(n).to_owned(), false));
                 }
             }

@@ -35,6 +35,8 @@ struct RawTaintRule {
     example: RawExample,
     #[serde(default)]
     sanitizers: Vec<String>,
+    #[serde(default)]
+    guards: Vec<String>,
     sink: Vec<RawSink>,
 }
 
@@ -57,7 +59,13 @@ struct RawSink {
     #[serde(default)]
     assign: Vec<String>,
     #[serde(default)]
+    item: Vec<String>,
+    #[serde(default)]
     args: Vec<usize>,
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    safe_keys: Vec<String>,
     #[serde(default)]
     keywords: Vec<String>,
     #[serde(default)]
@@ -79,6 +87,8 @@ struct RawCommon {
     sanitizers: Vec<String>,
     #[serde(default)]
     safe_calls: Vec<String>,
+    #[serde(default)]
+    guards: Vec<String>,
     #[serde(default)]
     source: Vec<RawSource>,
 }
@@ -129,6 +139,9 @@ pub struct Common {
     pub sanitizers: Vec<String>,
     /// Calls whose result is never tainted although their arguments are (`len`, `isinstance`).
     pub safe_calls: Vec<String>,
+    /// Checks that validate their first argument for every rule when they are true in an `if`
+    /// (`validator.isInt(x)`).
+    pub guards: Vec<String>,
     /// Files the shared parts came from.
     pub origins: Vec<String>,
 }
@@ -140,12 +153,22 @@ pub struct Sink {
     pub calls: Vec<String>,
     /// Assigned properties (`*.innerHTML`, `location.href`): the assigned value is checked.
     pub assign: Vec<String>,
+    /// Objects whose items are assigned (`*.headers` in `resp.headers["X"] = v`,
+    /// `flask.session`): the assigned value is checked.
+    pub items: Vec<String>,
     /// Argument positions that matter (0-based).
     pub args: Vec<usize>,
     /// Keyword names (Python) that matter.
     pub keywords: Vec<String>,
     /// Every argument matters.
     pub all_args: bool,
+    /// When the checked argument is a dict or object literal, only the values of these keys
+    /// matter (`filter` of ldapjs' search options, `$where` of a MongoDB query); any other
+    /// argument value matters as a whole.
+    pub keys: Vec<String>,
+    /// In a dict or object literal argument, values under these keys (at any depth) do not
+    /// matter (`$eq` compares with its operand as a plain value).
+    pub safe_keys: Vec<String>,
     /// Only when this keyword (or JS option) is literally `true` (`shell`).
     pub requires_true: Option<String>,
     /// Not a sink when one of these keywords (or JS options) is given (`root` of `sendFile`).
@@ -168,6 +191,9 @@ pub struct TaintRule {
     pub sinks: Vec<Sink>,
     /// Calls whose result is clean for this rule only (`shlex.quote`).
     pub sanitizers: Vec<String>,
+    /// Checks that validate their first argument for this rule when true in an `if`
+    /// (`url_has_allowed_host_and_scheme(url, ...)`).
+    pub guards: Vec<String>,
 }
 
 /// True for files of a taint folder (`.../taint/x.toml`).
@@ -210,12 +236,16 @@ fn parse_err(file: &str, text: &str, e: &toml::de::Error) -> RuleError {
 
 fn check_names(file: &str, id: &str, field: &str, names: &[String]) -> Result<(), RuleError> {
     for n in names {
-        let body = n.strip_prefix("*.").unwrap_or(n);
-        let body = body.strip_suffix('*').unwrap_or(body);
-        if body.is_empty() || body.contains(char::is_whitespace) || body.contains('*') {
+        let body = n.replace('*', "");
+        if body.trim_matches('.').is_empty()
+            || body.contains(char::is_whitespace)
+            || n.contains("**")
+        {
             return Err(RuleError::new(
                 file,
-                format!("`{n}` is not a qualified name (`a.b.c`, `a.b*` or `*.method`)"),
+                format!(
+                    "`{n}` is not a qualified name (`a.b.c`, `a.b*`, `*.method` or a `*` pattern like `*.db.*.find`)"
+                ),
             )
             .rule(id)
             .field(field));
@@ -234,6 +264,7 @@ pub fn load_common(
     let family = family_of(file, "", &raw.language)?;
     check_names(file, "", "sanitizers", &raw.sanitizers)?;
     check_names(file, "", "safe-calls", &raw.safe_calls)?;
+    check_names(file, "", "guards", &raw.guards)?;
     let Some((_, common)) = commons.iter_mut().find(|(f, _)| *f == family) else {
         return Ok(());
     };
@@ -276,6 +307,7 @@ pub fn load_common(
     }
     common.sanitizers.extend(raw.sanitizers);
     common.safe_calls.extend(raw.safe_calls);
+    common.guards.extend(raw.guards);
     common.origins.push(file.to_owned());
     Ok(())
 }
@@ -329,20 +361,29 @@ pub fn load_taint_rule(file: &str, text: &str) -> Result<TaintRule, RuleError> {
         ));
     }
     check_names(file, &id, "sanitizers", &raw.sanitizers)?;
+    check_names(file, &id, "guards", &raw.guards)?;
     if raw.sink.is_empty() {
         return Err(e("sink", "at least one [[sink]] is required".to_owned()));
     }
     let mut sinks = Vec::new();
     for (i, s) in raw.sink.into_iter().enumerate() {
         let field = format!("sink[{i}]");
-        if s.call.is_empty() == s.assign.is_empty() {
+        let kinds = [!s.call.is_empty(), !s.assign.is_empty(), !s.item.is_empty()];
+        if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(e(
                 &field,
-                "exactly one of `call` or `assign` is required".to_owned(),
+                "exactly one of `call`, `assign` or `item` is required".to_owned(),
             ));
         }
         check_names(file, &id, &format!("{field}.call"), &s.call)?;
         check_names(file, &id, &format!("{field}.assign"), &s.assign)?;
+        check_names(file, &id, &format!("{field}.item"), &s.item)?;
+        if (!s.keys.is_empty() || !s.safe_keys.is_empty()) && s.call.is_empty() {
+            return Err(e(
+                &format!("{field}.keys"),
+                "`keys` and `safe-keys` only apply to `call` sinks".to_owned(),
+            ));
+        }
         if !s.call.is_empty() && s.args.is_empty() && s.keywords.is_empty() && !s.all_args {
             return Err(e(
                 &field,
@@ -353,7 +394,10 @@ pub fn load_taint_rule(file: &str, text: &str) -> Result<TaintRule, RuleError> {
         sinks.push(Sink {
             calls: s.call,
             assign: s.assign,
+            items: s.item,
             args: s.args,
+            keys: s.keys,
+            safe_keys: s.safe_keys,
             keywords: s.keywords,
             all_args: s.all_args,
             requires_true: s.requires_true,
@@ -391,5 +435,6 @@ pub fn load_taint_rule(file: &str, text: &str) -> Result<TaintRule, RuleError> {
         family,
         sinks,
         sanitizers: raw.sanitizers,
+        guards: raw.guards,
     })
 }
