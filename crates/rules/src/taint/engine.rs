@@ -1447,6 +1447,16 @@ impl<'a, 't> Engine<'a, 't> {
     /// `el.innerHTML = tainted`, `location.href = tainted`.
     fn assign_sink(&mut self, at: Node<'t>, left: Node<'t>, t: &T) {
         let Some(t) = t else { return };
+        // An object or array literal is not markup, a URL or a header value (`ctx.body = {...}`
+        // is sent as JSON).
+        if at.child_by_field_name("right").is_some_and(|r| {
+            matches!(
+                self.m.unwrap(r).kind(),
+                "object" | "array" | "dictionary" | "list"
+            )
+        }) {
+            return;
+        }
         let mut found = Vec::new();
         let left = self.m.unwrap(left);
         match left.kind() {
