@@ -233,6 +233,65 @@ pub struct CodeRule {
     pub triggers: Vec<String>,
 }
 
+/// The metadata every rule kind (code, taint) writes, borrowed from its raw TOML form.
+pub(crate) struct MetaText<'a> {
+    pub(crate) severity: &'a str,
+    pub(crate) confidence: &'a str,
+    pub(crate) cwe: &'a [u32],
+    pub(crate) owasp: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) message: &'a str,
+    pub(crate) fix: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) example_vulnerable: &'a str,
+    pub(crate) example_fixed: &'a str,
+    pub(crate) references: &'a [String],
+}
+
+/// Validates the metadata shared by code and taint rules: severity, confidence, at least one
+/// CWE, an OWASP Top 10 2021 category, non-empty texts and references. Errors name the file,
+/// the rule and the field.
+pub(crate) fn check_meta(
+    file: &str,
+    id: &str,
+    m: &MetaText<'_>,
+) -> Result<(Severity, Confidence), RuleError> {
+    let e = |field: &str, msg: String| RuleError::new(file, msg).rule(id).field(field);
+    let severity: Severity = m.severity.parse().map_err(|x| e("severity", x))?;
+    let confidence: Confidence = m.confidence.parse().map_err(|x| e("confidence", x))?;
+    if m.cwe.is_empty() {
+        return Err(e("cwe", "at least one CWE is required".to_owned()));
+    }
+    if !m.owasp.starts_with('A') || !m.owasp.contains(":2021") {
+        return Err(e(
+            "owasp",
+            format!(
+                "`{}` is not an OWASP Top 10 2021 category like `A03:2021-Injection`",
+                m.owasp
+            ),
+        ));
+    }
+    for (field, value) in [
+        ("title", m.title),
+        ("message", m.message),
+        ("fix", m.fix),
+        ("description", m.description),
+        ("example.vulnerable", m.example_vulnerable),
+        ("example.fixed", m.example_fixed),
+    ] {
+        if value.trim().is_empty() {
+            return Err(e(field, "must not be empty".to_owned()));
+        }
+    }
+    if m.references.is_empty() {
+        return Err(e(
+            "references",
+            "at least one reference is required".to_owned(),
+        ));
+    }
+    Ok((severity, confidence))
+}
+
 /// True for a kebab-case id with the given prefix.
 pub fn valid_id(id: &str, prefix: &str) -> bool {
     id.starts_with(prefix)
@@ -338,38 +397,23 @@ pub fn load_code_rule_with(
             format!("rule ids are kebab-case and start with `{prefix}`"),
         ));
     }
-    let severity: Severity = raw.severity.parse().map_err(|m| e("severity", m))?;
-    let confidence: Confidence = raw.confidence.parse().map_err(|m| e("confidence", m))?;
-    if raw.cwe.is_empty() {
-        return Err(e("cwe", "at least one CWE is required".to_owned()));
-    }
-    if !raw.owasp.starts_with('A') || !raw.owasp.contains(":2021") {
-        return Err(e(
-            "owasp",
-            format!(
-                "`{}` is not an OWASP Top 10 2021 category like `A03:2021-Injection`",
-                raw.owasp
-            ),
-        ));
-    }
-    for (field, value) in [
-        ("title", &raw.title),
-        ("message", &raw.message),
-        ("fix", &raw.fix),
-        ("description", &raw.description),
-        ("example.vulnerable", &raw.example.vulnerable),
-        ("example.fixed", &raw.example.fixed),
-    ] {
-        if value.trim().is_empty() {
-            return Err(e(field, "must not be empty".to_owned()));
-        }
-    }
-    if raw.references.is_empty() {
-        return Err(e(
-            "references",
-            "at least one reference is required".to_owned(),
-        ));
-    }
+    let (severity, confidence) = check_meta(
+        file,
+        &id,
+        &MetaText {
+            severity: &raw.severity,
+            confidence: &raw.confidence,
+            cwe: &raw.cwe,
+            owasp: &raw.owasp,
+            title: &raw.title,
+            message: &raw.message,
+            fix: &raw.fix,
+            description: &raw.description,
+            example_vulnerable: &raw.example.vulnerable,
+            example_fixed: &raw.example.fixed,
+            references: &raw.references,
+        },
+    )?;
     let m = &raw.matcher;
     let given = [
         m.call.is_some(),

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use vigil_core::lang::Family;
-use vigil_core::{Confidence, RuleMeta, Severity};
+use vigil_core::{Confidence, RuleMeta};
 
 use crate::error::{line_of, RuleError};
-use crate::model::valid_id;
+use crate::model::{check_meta, valid_id, MetaText};
 
 /// A taint rule as written in TOML.
 #[derive(Debug, Deserialize)]
@@ -328,38 +328,23 @@ pub fn load_taint_rule(file: &str, text: &str) -> Result<TaintRule, RuleError> {
             format!("taint rule ids are kebab-case and start with `{prefix}`"),
         ));
     }
-    let severity: Severity = raw.severity.parse().map_err(|m| e("severity", m))?;
-    let confidence: Confidence = raw.confidence.parse().map_err(|m| e("confidence", m))?;
-    if raw.cwe.is_empty() {
-        return Err(e("cwe", "at least one CWE is required".to_owned()));
-    }
-    if !raw.owasp.starts_with('A') || !raw.owasp.contains(":2021") {
-        return Err(e(
-            "owasp",
-            format!(
-                "`{}` is not an OWASP Top 10 2021 category like `A03:2021-Injection`",
-                raw.owasp
-            ),
-        ));
-    }
-    for (field, value) in [
-        ("title", &raw.title),
-        ("message", &raw.message),
-        ("fix", &raw.fix),
-        ("description", &raw.description),
-        ("example.vulnerable", &raw.example.vulnerable),
-        ("example.fixed", &raw.example.fixed),
-    ] {
-        if value.trim().is_empty() {
-            return Err(e(field, "must not be empty".to_owned()));
-        }
-    }
-    if raw.references.is_empty() {
-        return Err(e(
-            "references",
-            "at least one reference is required".to_owned(),
-        ));
-    }
+    let (severity, confidence) = check_meta(
+        file,
+        &id,
+        &MetaText {
+            severity: &raw.severity,
+            confidence: &raw.confidence,
+            cwe: &raw.cwe,
+            owasp: &raw.owasp,
+            title: &raw.title,
+            message: &raw.message,
+            fix: &raw.fix,
+            description: &raw.description,
+            example_vulnerable: &raw.example.vulnerable,
+            example_fixed: &raw.example.fixed,
+            references: &raw.references,
+        },
+    )?;
     check_names(file, &id, "sanitizers", &raw.sanitizers)?;
     check_names(file, &id, "guards", &raw.guards)?;
     if raw.sink.is_empty() {
@@ -437,4 +422,81 @@ pub fn load_taint_rule(file: &str, text: &str) -> Result<TaintRule, RuleError> {
         sanitizers: raw.sanitizers,
         guards: raw.guards,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "py-taint-test"
+language = "python"
+title = "t"
+message = "m"
+severity = "high"
+confidence = "high"
+cwe = [78]
+owasp = "A03:2021-Injection"
+fix = "f"
+description = "d"
+references = ["https://example.com"]
+
+[example]
+vulnerable = "v"
+fixed = "x"
+
+[[sink]]
+call = ["os.system"]
+args = [0]
+"#;
+
+    fn err(text: &str) -> String {
+        match load_taint_rule("t.toml", text) {
+            Ok(_) => String::from("<loaded>"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn loads_a_good_rule() {
+        assert_eq!(err(GOOD), "<loaded>");
+    }
+
+    #[test]
+    fn metadata_errors_name_file_rule_and_field() {
+        for (from, to, field) in [
+            ("severity = \"high\"", "severity = \"severe\"", "severity"),
+            (
+                "owasp = \"A03:2021-Injection\"",
+                "owasp = \"Injection\"",
+                "owasp",
+            ),
+            ("cwe = [78]", "cwe = []", "cwe"),
+            ("fix = \"f\"", "fix = \" \"", "fix"),
+            (
+                "references = [\"https://example.com\"]",
+                "references = []",
+                "references",
+            ),
+        ] {
+            let e = err(&GOOD.replace(from, to));
+            assert!(
+                e.contains("t.toml") && e.contains("py-taint-test") && e.contains(field),
+                "{field}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn sink_errors_name_the_sink() {
+        let e = err(&GOOD.replace("args = [0]", "args = [0]\nassign = [\"x.y\"]"));
+        assert!(e.contains("sink[0]") && e.contains("exactly one"), "{e}");
+        let e = err(&GOOD.replace(
+            "call = [\"os.system\"]\nargs = [0]",
+            "item = [\"flask.session\"]\nkeys = [\"a\"]",
+        ));
+        assert!(e.contains("sink[0].keys"), "{e}");
+        let e = err(&GOOD.replace("os.system", "os system"));
+        assert!(e.contains("sink[0].call"), "{e}");
+    }
 }
