@@ -25,21 +25,46 @@ fn main() {
     let mut files = Vec::new();
     collect(&rules, &mut files);
     files.sort();
-    let mut src = String::from("/// Rule files embedded at build time: (path relative to the repository, contents).\npub static EMBEDDED: &[(&str, &str)] = &[\n");
-    for f in &files {
+    // Each file also goes in as JSON: serde_json reads the whole catalogue several times faster
+    // than the TOML parser, and every run loads it. A file that is not valid TOML gets no JSON;
+    // it then loads from its TOML text and fails there with the TOML parser's message.
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    let json_dir = out_dir.join("json");
+    if let Err(e) = std::fs::create_dir_all(&json_dir) {
+        panic!("cannot create {}: {e}", json_dir.display());
+    }
+    let mut src = String::from(
+        "/// Rule files embedded at build time: (path relative to the repository, TOML text, the\n\
+         /// same as JSON if it is valid TOML).\n\
+         pub static EMBEDDED: &[(&str, &str, Option<&str>)] = &[\n",
+    );
+    for (i, f) in files.iter().enumerate() {
         let rel = f
             .strip_prefix(&root)
             .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        let json = text
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| serde_json::to_string(&t).ok())
+            .map(|j| {
+                let path = json_dir.join(format!("{i}.json"));
+                if let Err(e) = std::fs::write(&path, j) {
+                    panic!("cannot write {}: {e}", path.display());
+                }
+                format!("Some(include_str!({:?}))", path.display().to_string())
+            })
+            .unwrap_or_else(|| "None".to_owned());
         let _ = writeln!(
             src,
-            "    ({rel:?}, include_str!({:?})),",
+            "    ({rel:?}, include_str!({:?}), {json}),",
             f.display().to_string()
         );
     }
     src.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("embedded.rs");
+    let out = out_dir.join("embedded.rs");
     if let Err(e) = std::fs::write(&out, src) {
         panic!("cannot write {}: {e}", out.display());
     }

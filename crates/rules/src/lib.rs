@@ -34,7 +34,7 @@ mod embedded {
 pub fn embedded_sources() -> Vec<(String, String)> {
     embedded::EMBEDDED
         .iter()
-        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+        .map(|(p, t, _)| ((*p).to_owned(), (*t).to_owned()))
         .collect()
 }
 
@@ -44,7 +44,15 @@ pub fn embedded_sources() -> Vec<(String, String)> {
 pub(crate) fn is_builtin_source(path: &str, text: &str) -> bool {
     embedded::EMBEDDED
         .iter()
-        .any(|(p, t)| *p == path && *t == text)
+        .any(|(p, t, _)| *p == path && *t == text)
+}
+
+/// The JSON form of a built-in rule file (converted at build time), if `(path, text)` is one.
+pub(crate) fn builtin_json(path: &str, text: &str) -> Option<&'static str> {
+    embedded::EMBEDDED
+        .iter()
+        .find(|(p, t, _)| *p == path && *t == text)
+        .and_then(|(_, _, j)| *j)
 }
 
 /// Reads every `*.toml` file under `dir` (recursively, sorted) as rule sources.
@@ -471,7 +479,7 @@ impl Analyzer for RuleSet {
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
         h.update([0]);
-        for (path, text) in embedded::EMBEDDED {
+        for (path, text, _) in embedded::EMBEDDED {
             h.update(path.as_bytes());
             h.update([0]);
             h.update(text.as_bytes());
@@ -487,5 +495,29 @@ impl Analyzer for RuleSet {
             .binary_search_by(|m| m.id.as_str().cmp(id))
             .ok()?;
         self.metas.get(i).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_file_has_a_json_form_that_loads() {
+        // Otherwise the loader silently falls back to the slower TOML parser.
+        for (path, _, json) in embedded::EMBEDDED {
+            let Some(json) = json else {
+                panic!("{path}: no JSON form");
+            };
+            if taint::spec::is_taint_file(path) {
+                continue; // read from TOML (few and small)
+            }
+            let ok = if is_secret_file(path) {
+                secrets::parse_json(json).is_some()
+            } else {
+                serde_json::from_str::<model::RawCodeRule>(json).is_ok()
+            };
+            assert!(ok, "{path}: the JSON form does not load");
+        }
     }
 }

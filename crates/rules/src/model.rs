@@ -1,6 +1,6 @@
 //! The code-rule model: raw TOML (deserialized strictly), validated into compiled rules.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -158,7 +158,7 @@ pub struct ArgCheck {
     /// Literal inequality (argument must be present).
     pub not_equals: Option<Lit>,
     /// Regex on the string value.
-    pub regex: Option<Regex>,
+    pub regex: Option<LazyRe>,
     /// The value resolves to one of these names.
     pub names: Vec<String>,
     /// The value is present and resolves to none of these names.
@@ -173,9 +173,9 @@ pub struct CaptureCheck {
     /// Accepted kinds.
     pub kinds: Vec<Kind>,
     /// Regex on the capture's text.
-    pub regex: Option<Regex>,
+    pub regex: Option<LazyRe>,
     /// Negative regex on the capture's text.
-    pub not_regex: Option<Regex>,
+    pub not_regex: Option<LazyRe>,
     /// Resolves to one of these names.
     pub names: Vec<String>,
 }
@@ -188,9 +188,9 @@ pub struct Context {
     /// No findings under `if __name__ == "__main__":`.
     pub not_in_main: bool,
     /// Only paths matching.
-    pub path: Option<Regex>,
+    pub path: Option<LazyRe>,
     /// Only in a security-relevant naming context.
-    pub names: Option<Regex>,
+    pub names: Option<LazyRe>,
 }
 
 /// What a code rule matches.
@@ -215,7 +215,7 @@ pub enum Matcher {
         captures: Vec<CaptureCheck>,
     },
     /// A regex over the text.
-    Text(Regex),
+    Text(LazyRe),
 }
 
 /// A validated code rule.
@@ -303,11 +303,49 @@ pub fn valid_id(id: &str, prefix: &str) -> bool {
         && !id.contains("--")
 }
 
-fn compile_regex(file: &str, id: &str, field: &str, re: &str) -> Result<Regex, RuleError> {
-    Regex::new(re).map_err(|e| {
-        RuleError::new(file, format!("invalid regex: {e}"))
-            .rule(id)
-            .field(field)
+/// A code rule's regex, compiled on first use: built-in rules (which the test suite also loads
+/// eagerly) are not compiled at load, and a run compiles only the regexes of the rules its files
+/// reach. User rules compile theirs at load, so that an invalid one fails there.
+#[derive(Debug, Clone)]
+pub struct LazyRe {
+    source: String,
+    cell: OnceLock<Option<Regex>>,
+}
+
+impl LazyRe {
+    /// The compiled regex (`None` only for a built-in regex that fails to compile, which the
+    /// test suite rules out).
+    pub fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+
+    /// True when the regex compiles and matches `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|r| r.is_match(text))
+    }
+}
+
+fn compile_regex(
+    file: &str,
+    id: &str,
+    field: &str,
+    re: &str,
+    eager: bool,
+) -> Result<LazyRe, RuleError> {
+    let cell = OnceLock::new();
+    if eager {
+        let compiled = Regex::new(re).map_err(|e| {
+            RuleError::new(file, format!("invalid regex: {e}"))
+                .rule(id)
+                .field(field)
+        })?;
+        let _ = cell.set(Some(compiled));
+    }
+    Ok(LazyRe {
+        source: re.to_owned(),
+        cell,
     })
 }
 
@@ -354,27 +392,35 @@ pub fn load_code_rule(file: &str, text: &str) -> Result<CodeRule, RuleError> {
     load_code_rule_with(file, text, true)
 }
 
-/// Like [`load_code_rule`]; with `check_query` false a tree-sitter query is not compiled to
-/// validate it (built-in rules: the test suite compiles every one of them, and `Query::new`
-/// dominates the start-up time otherwise).
+/// Like [`load_code_rule`]; with `check_query` false neither the query is resolved against its
+/// grammar nor the regexes compiled at load (built-in rules: the test suite loads every one of
+/// them eagerly too); the regexes then compile on first use.
 pub fn load_code_rule_with(
     file: &str,
     text: &str,
     check_query: bool,
 ) -> Result<CodeRule, RuleError> {
-    let raw: RawCodeRule = toml::from_str(text).map_err(|e| {
-        let mut err = RuleError::new(file, e.message().to_owned());
-        if let Some(span) = e.span() {
-            err = err.line(line_of(text, span.start));
-        }
-        // Name the rule if the id can be read.
-        if let Ok(v) = text.parse::<toml::Table>() {
-            if let Some(id) = v.get("id").and_then(|x| x.as_str()) {
-                err = err.rule(id);
+    // Built-in files load from their JSON form (converted at build time, faster to read); should
+    // one not load, the TOML path reports why.
+    let from_json = crate::builtin_json(file, text)
+        .filter(|_| !check_query)
+        .and_then(|j| serde_json::from_str::<RawCodeRule>(j).ok());
+    let raw: RawCodeRule = match from_json {
+        Some(raw) => raw,
+        None => toml::from_str(text).map_err(|e| {
+            let mut err = RuleError::new(file, e.message().to_owned());
+            if let Some(span) = e.span() {
+                err = err.line(line_of(text, span.start));
             }
-        }
-        err
-    })?;
+            // Name the rule if the id can be read.
+            if let Ok(v) = text.parse::<toml::Table>() {
+                if let Some(id) = v.get("id").and_then(|x| x.as_str()) {
+                    err = err.rule(id);
+                }
+            }
+            err
+        })?,
+    };
     let id = raw.id.clone();
     let e = |field: &str, msg: String| RuleError::new(file, msg).rule(&id).field(field);
     let family = match raw.language.as_str() {
@@ -476,7 +522,7 @@ pub fn load_code_rule_with(
                 regex: a
                     .regex
                     .as_deref()
-                    .map(|r| compile_regex(file, &id, &format!("{field}.regex"), r))
+                    .map(|r| compile_regex(file, &id, &format!("{field}.regex"), r, check_query))
                     .transpose()?,
                 names: a.names.clone().unwrap_or_default(),
                 not_names: a.not_names.clone().unwrap_or_default(),
@@ -507,11 +553,12 @@ pub fn load_code_rule_with(
     } else if let Some(q) = &m.query {
         // Validate against every grammar of the family; the first one must accept it.
         let primary = family.languages()[0];
-        if let Some(Err(err)) = check_query.then(|| tree_sitter::Query::new(&primary.grammar(), q))
+        if let Some(Err(err)) =
+            check_query.then(|| crate::code::pattern::Query::new(&primary.grammar(), q))
         {
             return Err(e(
                 "match.query",
-                format!("invalid tree-sitter query for {}: {err}", primary.name()),
+                format!("invalid query for {}: {err}", primary.name()),
             ));
         }
         let mut captures = Vec::new();
@@ -526,12 +573,14 @@ pub fn load_code_rule_with(
                 regex: c
                     .regex
                     .as_deref()
-                    .map(|r| compile_regex(file, &id, &format!("{field}.regex"), r))
+                    .map(|r| compile_regex(file, &id, &format!("{field}.regex"), r, check_query))
                     .transpose()?,
                 not_regex: c
                     .not_regex
                     .as_deref()
-                    .map(|r| compile_regex(file, &id, &format!("{field}.not-regex"), r))
+                    .map(|r| {
+                        compile_regex(file, &id, &format!("{field}.not-regex"), r, check_query)
+                    })
                     .transpose()?,
                 names: c.names.clone().unwrap_or_default(),
             });
@@ -541,7 +590,7 @@ pub fn load_code_rule_with(
             captures,
         }
     } else if let Some(t) = &m.text {
-        Matcher::Text(compile_regex(file, &id, "match.text", t)?)
+        Matcher::Text(compile_regex(file, &id, "match.text", t, check_query)?)
     } else {
         return Err(e("match", "no match given".to_owned()));
     };
@@ -553,12 +602,12 @@ pub fn load_code_rule_with(
             path: c
                 .path
                 .as_deref()
-                .map(|r| compile_regex(file, &id, "match.context.path", r))
+                .map(|r| compile_regex(file, &id, "match.context.path", r, check_query))
                 .transpose()?,
             names: c
                 .names
                 .as_deref()
-                .map(|r| compile_regex(file, &id, "match.context.names", r))
+                .map(|r| compile_regex(file, &id, "match.context.names", r, check_query))
                 .transpose()?,
         },
     };

@@ -56,3 +56,29 @@ fn lazy_and_eager_loading_find_the_same() {
     assert!(!lazy.is_empty());
     assert_eq!(lazy, eager);
 }
+
+#[test]
+fn builtin_rules_read_from_json_equal_the_toml() {
+    // Built-in files load from the JSON form build.rs converts them to; the same text under
+    // another path loads through the TOML parser. Every rule's metadata must agree.
+    let metas = |c: &Catalog| -> Vec<String> {
+        c.metas()
+            .iter()
+            .map(|m| {
+                let mut v = serde_json::to_value(&**m).unwrap();
+                // The origin names the file, which differs by construction.
+                v.as_object_mut().unwrap().remove("origin");
+                v.to_string()
+            })
+            .collect()
+    };
+    let json = Catalog::load(&embedded_sources()).unwrap();
+    let toml: Vec<(String, String)> = embedded_sources()
+        .into_iter()
+        .map(|(path, text)| (format!("toml/{path}"), text))
+        .collect();
+    let toml = Catalog::load(&toml).unwrap();
+    let (a, b) = (metas(&json), metas(&toml));
+    assert!(a.len() > 300, "{}", a.len());
+    assert_eq!(a, b);
+}

@@ -6,24 +6,21 @@
 
 mod javascript;
 pub mod model;
+pub mod pattern;
 mod python;
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
-use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
+use tree_sitter::{Node, Tree};
 use vigil_core::lang::Family;
 use vigil_core::{Finding, Language, RuleMeta, SourceFile};
 
 use crate::error::RuleError;
 use crate::model::{ArgCheck, CaptureCheck, CodeRule, Kind, Lit, Matcher};
 use model::{ArgValue, Model, ScopeId};
-
-thread_local! {
-    static CURSOR: RefCell<QueryCursor> = RefCell::new(QueryCursor::new());
-}
+use pattern::{Parsed, QuerySet};
 
 /// True for paths of test code: `tests/`, `test_*.py`, `*_test.py`, `conftest.py`,
 /// `*.test.js`, `*.spec.ts`, `__tests__/`.
@@ -46,12 +43,6 @@ pub fn is_test_path(path: &str) -> bool {
             .any(|m| name.contains(m))
 }
 
-struct CompiledQuery {
-    query: Query,
-    /// Pattern index -> rule index.
-    pattern_rule: Vec<usize>,
-}
-
 /// The compiled rules of one language family.
 struct FamilyRules {
     family: Family,
@@ -66,12 +57,11 @@ struct FamilyRules {
     ref_last: HashSet<String>,
     imports: Vec<(String, usize)>,
     texts: Vec<usize>,
-    /// One combined query per language of the family, in `Family::languages()` order, compiled
-    /// on the first file of that language on which a query rule is active (`Query::new` costs
-    /// milliseconds per grammar: a run that never needs it never pays it).
-    queries: Vec<OnceLock<Option<CompiledQuery>>>,
-    /// The rules with a query matcher.
-    query_rules: Vec<usize>,
+    /// The query rules' patterns, resolved per language of the family (in `Family::languages()`
+    /// order) on the first file of that language on which a query rule is active.
+    queries: Vec<OnceLock<Option<QuerySet>>>,
+    /// The rules with a query matcher, with their parsed patterns.
+    query_rules: Vec<(usize, Parsed)>,
     has_tree_rules: bool,
 }
 
@@ -96,7 +86,7 @@ impl CodeRules {
             let fr = FamilyRules::compile(fam, rs)?;
             if eager {
                 for (lang, cell) in fam.languages().iter().zip(&fr.queries) {
-                    let _ = cell.set(compile_queries(*lang, &fr.rules)?);
+                    let _ = cell.set(compile_queries(*lang, &fr)?);
                 }
             }
             families.push(fr);
@@ -175,7 +165,16 @@ impl FamilyRules {
                         fr.imports.push((m.clone(), i));
                     }
                 }
-                Matcher::Query { .. } => fr.query_rules.push(i),
+                Matcher::Query { source, .. } => match Parsed::parse(source) {
+                    Ok(p) => fr.query_rules.push((i, p)),
+                    Err(e) => {
+                        return Err(
+                            RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
+                                .rule(&r.meta.id)
+                                .field("match.query"),
+                        )
+                    }
+                },
                 Matcher::Text(_) => fr.texts.push(i),
             }
             if !matches!(r.matcher, Matcher::Text(_)) {
@@ -246,7 +245,7 @@ impl FamilyRules {
                 if !path_ok(r, &file.path) {
                     continue;
                 }
-                for m in re.find_iter(&file.text) {
+                for m in re.get().into_iter().flat_map(|re| re.find_iter(&file.text)) {
                     out.push(Finding::new(&r.meta, file, m.start(), m.end()));
                 }
             }
@@ -346,17 +345,15 @@ impl FamilyRules {
         let query_cell = self
             .queries
             .get(lang_idx)
-            .filter(|_| self.query_rules.iter().any(|&i| active[i]));
+            .filter(|_| self.query_rules.iter().any(|(i, _)| active[*i]));
         let query = query_cell.and_then(|cell| {
-            cell.get_or_init(|| compile_queries(lang, &self.rules).ok().flatten())
+            cell.get_or_init(|| compile_queries(lang, self).ok().flatten())
                 .as_ref()
         });
-        if let Some(cq) = query {
-            if cq.pattern_rule.iter().any(|&i| active[i]) {
-                run_query(cq, &self.rules, &active, &tree, &model, &mut |i, n, m| {
-                    emit(i, n, m, out)
-                });
-            }
+        if let Some(qs) = query {
+            run_query(qs, &self.rules, &active, &tree, &model, &mut |i, n, m| {
+                emit(i, n, m, out)
+            });
         }
         // Rules restricted by path apply to the whole file's findings.
         let mut k = start;
@@ -510,84 +507,29 @@ fn name_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// Compiles one language's combined query. `Query::new` is costly (its analysis walks the
-/// grammar's parse table for every pattern), so the rules' queries are not compiled one by one
-/// first: the combined query is tried, and a rule it fails on is dropped (a dialect that lacks
-/// one of its nodes, e.g. JSX in .ts) or reported (the family's primary language), then the rest
-/// is retried. Unknown node types and fields fail while parsing the query, before the analysis,
-/// so the retries are cheap.
-fn compile_queries(lang: Language, rules: &[CodeRule]) -> Result<Option<CompiledQuery>, RuleError> {
-    let grammar = lang.grammar();
-    let mut included: Vec<usize> = rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r.matcher, Matcher::Query { .. }))
-        .map(|(i, _)| i)
-        .collect();
-    loop {
-        if included.is_empty() {
-            return Ok(None);
-        }
-        let mut source = String::new();
-        let mut ranges: Vec<(usize, usize, usize)> = Vec::with_capacity(included.len());
-        for &i in &included {
-            if let Matcher::Query { source: q, .. } = &rules[i].matcher {
-                let start = source.len();
-                source.push_str(q);
-                source.push('\n');
-                ranges.push((start, source.len(), i));
-            }
-        }
-        let error = match Query::new(&grammar, &source) {
-            Ok(query) => {
-                let mut pattern_rule = Vec::with_capacity(query.pattern_count());
-                for p in 0..query.pattern_count() {
-                    let at = query.start_byte_for_pattern(p);
-                    let rule = ranges
-                        .iter()
-                        .find(|(s, e, _)| at >= *s && at < *e)
-                        .map_or(0, |(_, _, i)| *i);
-                    pattern_rule.push(rule);
-                }
-                return Ok(Some(CompiledQuery {
-                    query,
-                    pattern_rule,
-                }));
-            }
-            Err(e) => e,
-        };
-        // The rule the error points into (by byte offset), else the first that fails alone.
-        let culprit = ranges
-            .iter()
-            .find(|(s, e, _)| error.offset >= *s && error.offset < *e)
-            .map(|(_, _, i)| *i)
-            .or_else(|| {
-                included.iter().copied().find(|&i| {
-                    matches!(&rules[i].matcher, Matcher::Query { source: q, .. }
-                        if Query::new(&grammar, q).is_err())
-                })
-            });
-        let Some(culprit) = culprit else {
-            return Err(RuleError::new(
-                "<rules>",
-                format!("cannot combine the {} queries: {error}", lang.name()),
-            ));
-        };
-        let r = &rules[culprit];
-        if lang == r.family.languages()[0] {
-            return Err(RuleError::new(&r.meta.origin, "invalid tree-sitter query")
-                .rule(&r.meta.id)
-                .field("match.query"));
-        }
-        included.retain(|&i| i != culprit);
+/// Resolves the query rules' patterns against one language's grammar. A rule whose pattern
+/// names a kind or field the grammar lacks is an error for the family's primary language and is
+/// left out for the other dialects (JSX in `.ts`).
+fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<QuerySet>, RuleError> {
+    if fr.query_rules.is_empty() {
+        return Ok(None);
     }
+    let (set, errors) = QuerySet::new(&lang.grammar(), fr.query_rules.iter().map(|(i, p)| (*i, p)));
+    if lang == fr.family.languages()[0] {
+        if let Some((i, e)) = errors.into_iter().next() {
+            let r = &fr.rules[i];
+            return Err(
+                RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
+                    .rule(&r.meta.id)
+                    .field("match.query"),
+            );
+        }
+    }
+    Ok(Some(set))
 }
 
 fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
-    let scope = model.scope_at(node);
-    if !kinds_ok(model, node, scope, &c.kinds) {
-        return false;
-    }
+    // The text checks first: they are cheap and reject most candidates.
     let text = model.src(node);
     if let Some(re) = &c.regex {
         if !re.is_match(text) {
@@ -598,6 +540,13 @@ fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
         if re.is_match(text) {
             return false;
         }
+    }
+    if c.kinds.is_empty() && c.names.is_empty() {
+        return true;
+    }
+    let scope = model.scope_at(node);
+    if !kinds_ok(model, node, scope, &c.kinds) {
+        return false;
     }
     if !c.names.is_empty() {
         let names = model.resolve(node, scope);
@@ -612,52 +561,42 @@ fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
 }
 
 fn run_query(
-    cq: &CompiledQuery,
+    qs: &QuerySet,
     rules: &[CodeRule],
     active: &[bool],
     tree: &Tree,
     model: &Model<'_>,
     emit: &mut dyn FnMut(usize, Node<'_>, &Model<'_>),
 ) {
-    let names = cq.query.capture_names();
-    let match_idx = names.iter().position(|n| *n == "match");
-    CURSOR.with(|cell| {
-        let mut cursor = cell.borrow_mut();
-        let mut it = cursor.matches(&cq.query, tree.root_node(), model.text.as_bytes());
-        while let Some(m) = it.next() {
-            let Some(&ri) = cq.pattern_rule.get(m.pattern_index) else {
-                continue;
-            };
-            if !active[ri] {
-                continue;
-            }
-            let Matcher::Query { captures, .. } = &rules[ri].matcher else {
-                continue;
-            };
-            let ok = captures.iter().all(|c| {
-                let mut any = false;
-                for cap in m.captures {
-                    if names.get(cap.index as usize) == Some(&c.name.as_str()) {
-                        any = true;
-                        if !capture_ok(model, cap.node, c) {
-                            return false;
-                        }
+    qs.matches(tree, model.text, active, &mut |ri, q, caps| {
+        let Some(Matcher::Query { captures, .. }) = rules.get(ri).map(|r| &r.matcher) else {
+            return true;
+        };
+        let names = q.capture_names();
+        let name_of = |c: &pattern::Capture<'_>| names.get(usize::from(c.id)).map(String::as_str);
+        let ok = captures.iter().all(|check| {
+            let mut any = false;
+            for cap in caps {
+                if name_of(cap) == Some(check.name.as_str()) {
+                    any = true;
+                    if !capture_ok(model, cap.node, check) {
+                        return false;
                     }
                 }
-                any
-            });
-            if !ok {
-                continue;
             }
-            let node = m
-                .captures
-                .iter()
-                .find(|c| Some(c.index as usize) == match_idx)
-                .or_else(|| m.captures.first())
-                .map(|c| c.node);
-            if let Some(n) = node {
-                emit(ri, n, model);
-            }
+            any
+        });
+        if !ok {
+            return false;
         }
+        let node = caps
+            .iter()
+            .find(|c| name_of(c) == Some("match"))
+            .or_else(|| caps.first())
+            .map(|c| c.node);
+        if let Some(n) = node {
+            emit(ri, n, model);
+        }
+        false
     });
 }

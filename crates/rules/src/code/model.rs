@@ -64,6 +64,8 @@ pub struct Model<'t> {
     pub refs: Vec<(Node<'t>, ScopeId)>,
     /// Import statements and the module names they import.
     pub imports: Vec<(Node<'t>, String)>,
+    /// The tree's root.
+    pub root: Node<'t>,
 }
 
 const MAX_DEPTH: usize = 12;
@@ -85,6 +87,7 @@ impl<'t> Model<'t> {
             calls: Vec::new(),
             refs: Vec::new(),
             imports: Vec::new(),
+            root: tree.root_node(),
         };
         // (end byte, scope) of open scopes.
         let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
@@ -146,14 +149,31 @@ impl<'t> Model<'t> {
 
     /// The innermost scope containing `node`, found by walking up to a scope-opening node.
     pub fn scope_at(&self, node: Node<'t>) -> ScopeId {
-        let mut cur = node.parent();
-        while let Some(n) = cur {
-            if let Some(&s) = self.scope_of.get(&n.id()) {
-                return s;
+        self.ancestors(node)
+            .iter()
+            .find_map(|n| self.scope_of.get(&n.id()).copied())
+            .unwrap_or(0)
+    }
+
+    /// The ancestors of `node`, innermost first. Found by walking down from the root, because
+    /// `Node::parent` itself searches from the root: walking up with it costs the depth squared,
+    /// which on a file nested 100 000 levels deep never ends.
+    pub fn ancestors(&self, node: Node<'t>) -> Vec<Node<'t>> {
+        let mut chain = Vec::new();
+        let mut cur = self.root;
+        while cur.id() != node.id() {
+            chain.push(cur);
+            match cur.child_with_descendant(node) {
+                Some(next) if next.id() != cur.id() => cur = next,
+                _ => break,
             }
-            cur = n.parent();
         }
-        0
+        if cur.id() != node.id() {
+            // Not a node of this tree: no ancestors known.
+            chain.clear();
+        }
+        chain.reverse();
+        chain
     }
 
     /// The bindings of `name` in the innermost scope from `scope` outwards that binds it.
@@ -895,8 +915,7 @@ impl<'t> Model<'t> {
     /// Names of the functions enclosing `node`, innermost first.
     pub fn enclosing_functions(&self, node: Node<'t>) -> Vec<&'t str> {
         let mut names = Vec::new();
-        let mut cur = node.parent();
-        while let Some(n) = cur {
+        for n in self.ancestors(node) {
             if matches!(
                 n.kind(),
                 "function_definition"
@@ -908,15 +927,13 @@ impl<'t> Model<'t> {
                     names.push(self.src(name));
                 }
             }
-            cur = n.parent();
         }
         names
     }
 
     /// True under `if __name__ == "__main__":`.
     pub fn in_main_guard(&self, node: Node<'t>) -> bool {
-        let mut cur = node.parent();
-        while let Some(n) = cur {
+        for n in self.ancestors(node) {
             if n.kind() == "if_statement" {
                 if let Some(c) = n.child_by_field_name("condition") {
                     let t = self.src(c);
@@ -925,7 +942,6 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            cur = n.parent();
         }
         false
     }
@@ -934,10 +950,7 @@ impl<'t> Model<'t> {
     /// enclosing function names.
     pub fn context_names(&self, node: Node<'t>) -> Vec<&'t str> {
         let mut out = Vec::new();
-        let mut cur = node.parent();
-        let mut steps = 0;
-        while let Some(n) = cur {
-            steps += 1;
+        for (steps, n) in self.ancestors(node).into_iter().enumerate() {
             match n.kind() {
                 "assignment" | "augmented_assignment" | "assignment_expression" => {
                     if let Some(l) = n.child_by_field_name("left") {
@@ -974,10 +987,9 @@ impl<'t> Model<'t> {
                 }
                 _ => {}
             }
-            if steps > 64 {
+            if steps >= 64 {
                 break;
             }
-            cur = n.parent();
         }
         out
     }

@@ -45,6 +45,8 @@ pub use redact::{fingerprint, redact};
 pub use validate::shannon_entropy;
 
 use generic::{Pair, PairFinder};
+#[cfg(test)]
+pub(crate) use model::parse_json;
 use model::Matcher;
 
 /// Options of one scan.
@@ -273,8 +275,9 @@ impl SecretRuleSet {
                 Matcher::Generic { .. } => any_generic = true,
                 Matcher::Pattern { regex, group } => {
                     let Some(regex) = regex.get() else { continue };
+                    let group = group.unwrap_or(usize::from(regex.captures_len() > 1));
                     for caps in regex.captures_iter(bytes) {
-                        let Some(m) = caps.get(*group) else { continue };
+                        let Some(m) = caps.get(group) else { continue };
                         let secret = m.as_bytes();
                         if self.accept(rule, secret) {
                             found.push(self.make_match(i, m.start(), m.end(), secret, test_path));

@@ -115,15 +115,16 @@ pub(crate) struct RawRule {
 }
 
 /// A regex compiled on first use: a process that scans one file compiles only the regexes whose
-/// keywords occur in it. Built-in rules are validated by the test suite and only syntax-checked
-/// at load; other rules are compiled at load (`eager`), so that one the regex compiler rejects
-/// (for example over its size limit) fails there, naming its file, rule and field.
+/// keywords occur in it. Built-in rules are validated by the test suite (which loads each of
+/// them eagerly too) and are not even parsed at load; other rules are compiled at load (`eager`),
+/// so that one the regex compiler rejects (for example over its size limit) fails there, naming
+/// its file, rule and field.
 #[derive(Debug)]
 pub(crate) struct LazyRegex {
     source: String,
     cell: OnceLock<Option<Regex>>,
-    /// Capture groups, group 0 included.
-    captures_len: usize,
+    /// Capture groups, group 0 included (known at load only when eager).
+    captures_len: Option<usize>,
 }
 
 impl LazyRegex {
@@ -145,15 +146,9 @@ impl LazyRegex {
             let regex = Regex::new(source).map_err(|e| error(e.to_string()))?;
             let n = regex.captures_len();
             let _ = cell.set(Some(regex));
-            n
+            Some(n)
         } else {
-            // The same syntax as `regex::bytes` (no UTF-8 requirement on matches).
-            let hir = regex_syntax::ParserBuilder::new()
-                .utf8(false)
-                .build()
-                .parse(source)
-                .map_err(|e| error(e.to_string()))?;
-            hir.properties().explicit_captures_len() + 1
+            None
         };
         Ok(LazyRegex {
             source: source.to_string(),
@@ -173,8 +168,8 @@ impl LazyRegex {
         self.get().is_some_and(|r| r.is_match(bytes))
     }
 
-    /// The number of capture groups, group 0 included.
-    fn captures_len(&self) -> usize {
+    /// The number of capture groups, group 0 included, if known at load.
+    fn captures_len(&self) -> Option<usize> {
         self.captures_len
     }
 }
@@ -182,8 +177,12 @@ impl LazyRegex {
 /// How a rule finds candidates.
 #[derive(Debug)]
 pub(crate) enum Matcher {
-    /// A regex over the file's bytes; the capture group holds the secret.
-    Pattern { regex: LazyRegex, group: usize },
+    /// A regex over the file's bytes; the capture group holds the secret (`None`: group 1 if
+    /// the regex has one, else the whole match; resolved when the regex compiles).
+    Pattern {
+        regex: LazyRegex,
+        group: Option<usize>,
+    },
     /// A regex over normalised key names (`db_password`, `github_token`) of the key/value pairs
     /// that the generic scanner extracts; the value is the secret.
     Generic { key: LazyRegex },
@@ -261,8 +260,22 @@ fn is_kebab_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Reads a built-in file's JSON form (see `build.rs`).
+pub(crate) fn parse_json(json: &str) -> Option<Vec<RawRule>> {
+    #[derive(Deserialize)]
+    struct JsonFile {
+        rule: Vec<RawRule>,
+    }
+    serde_json::from_str::<JsonFile>(json).ok().map(|f| f.rule)
+}
+
 /// Parse one file into raw rules, reporting parse errors with the rule id when it can be found.
 pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<RawRule>, SecretRuleError> {
+    // Built-in files: the JSON form converted at build time (they are valid by the test suite;
+    // should one not load, the TOML path below reports why).
+    if let Some(rules) = crate::builtin_json(file, text).and_then(parse_json) {
+        return Ok(rules);
+    }
     let raw: RawFile = toml::from_str(text).map_err(|e| SecretRuleError::Parse {
         file: file.to_string(),
         rule: "?".to_string(),
@@ -389,9 +402,9 @@ pub(crate) fn compile_rule(
         }
         Matcher::Generic { key: regex }
     } else {
-        let groups = regex.captures_len() - 1;
-        let group = match raw.secret_group {
-            Some(g) if g > groups => {
+        let groups = regex.captures_len().map(|n| n - 1);
+        let group = match (raw.secret_group, groups) {
+            (Some(g), Some(groups)) if g > groups => {
                 return Err(invalid(
                     file,
                     &id,
@@ -399,9 +412,9 @@ pub(crate) fn compile_rule(
                     format!("group {g} does not exist (the regex has {groups} capture groups)"),
                 ))
             }
-            Some(g) => g,
-            None if groups >= 1 => 1,
-            None => 0,
+            (Some(g), _) => Some(g),
+            (None, Some(groups)) => Some(usize::from(groups >= 1)),
+            (None, None) => None,
         };
         Matcher::Pattern { regex, group }
     };
