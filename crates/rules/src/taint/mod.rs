@@ -7,8 +7,12 @@
 //! to sink) computed on demand. A finding sits at the sink and carries every step from the source
 //! in [`Finding::flow`].
 //!
-//! The pass only runs on files whose text contains both a source trigger and a sink trigger
-//! (an Aho-Corasick prefilter over the names' last segments).
+//! The pass only runs on files whose text may hold both a source and a sink: one Aho-Corasick
+//! pass finds which name segments occur, and a source (or sink) counts only when every segment
+//! of one of its names does (`flask`, `request` and `args` for `flask.request.args`; a resolved
+//! name's segments are all written in the file, in the code or in its imports). A parameter
+//! source needs `request.` (or `request?.`) and one of its attributes; a route decorator needs
+//! its method (`get`) on a line that starts with `@`.
 
 mod engine;
 pub mod spec;
@@ -135,8 +139,48 @@ pub(crate) struct FamilyTaint {
     /// Calls whose result is never tainted.
     pub(crate) safe_calls: NameSet<()>,
     prefilter: Option<AhoCorasick>,
-    /// Per trigger: true for a source trigger, false for a sink trigger.
-    trigger_is_source: Vec<bool>,
+    /// Per trigger: only counts on a line that starts with `@` (a decorator).
+    trigger_decorator: Vec<bool>,
+    /// What a file must contain for a source (true) or a sink (false): every group needs one
+    /// of its triggers.
+    needs: Vec<(bool, Vec<Vec<usize>>)>,
+}
+
+/// The literal parts of a name pattern that text holding the name must contain: its dotted
+/// segments, split at `*`, without call or index marks (`pino*().info`: `pino`, `info`).
+fn literal_segments(name: &str) -> Vec<&str> {
+    name.split(['.', '*'])
+        .map(|s| s.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']')))
+        .filter(|s| !s.is_empty() && !s.contains(['(', ')', '[', ']']))
+        .collect()
+}
+
+/// Collects prefilter triggers: (text, decorator-only) -> index.
+#[derive(Default)]
+struct Triggers {
+    list: Vec<(String, bool)>,
+}
+
+impl Triggers {
+    fn id(&mut self, text: &str, decorator: bool) -> usize {
+        if let Some(i) = self
+            .list
+            .iter()
+            .position(|(t, d)| t == text && *d == decorator)
+        {
+            return i;
+        }
+        self.list.push((text.to_owned(), decorator));
+        self.list.len() - 1
+    }
+
+    /// Every literal segment of `name`, each a group of its own.
+    fn name(&mut self, name: &str) -> Vec<Vec<usize>> {
+        literal_segments(name)
+            .into_iter()
+            .map(|s| vec![self.id(s, false)])
+            .collect()
+    }
 }
 
 impl FamilyTaint {
@@ -160,20 +204,34 @@ impl FamilyTaint {
             sanitizers: NameSet::default(),
             safe_calls: NameSet::default(),
             prefilter: None,
-            trigger_is_source: Vec::new(),
+            trigger_decorator: Vec::new(),
+            needs: Vec::new(),
         };
-        let mut triggers: Vec<(String, bool)> = Vec::new();
-        for (i, s) in common.sources.iter().enumerate() {
-            for n in &s.names {
+        let mut tr = Triggers::default();
+        let mut needs: Vec<(bool, Vec<Vec<usize>>)> = Vec::new();
+        for (i, src) in common.sources.iter().enumerate() {
+            for n in &src.names {
                 ft.source_names.add(n, i);
                 ft.source_last.insert(last_segment(n).to_owned());
-                triggers.push((last_segment(n).to_owned(), true));
+                needs.push((true, tr.name(n)));
             }
-            for a in &s.attributes {
-                triggers.push((a.clone(), true));
+            if !src.params.is_empty() {
+                let mut params = Vec::new();
+                for p in &src.params {
+                    let last = last_segment(p);
+                    params.push(tr.id(&format!("{last}."), false));
+                    params.push(tr.id(&format!("{last}?."), false));
+                }
+                let attrs = src.attributes.iter().map(|a| tr.id(a, false)).collect();
+                needs.push((true, vec![params, attrs]));
             }
-            for d in &s.route_decorators {
-                triggers.push((last_segment(d).to_owned(), true));
+            if !src.route_decorators.is_empty() {
+                let group = src
+                    .route_decorators
+                    .iter()
+                    .map(|d| tr.id(last_segment(d), true))
+                    .collect();
+                needs.push((true, vec![group]));
             }
         }
         for n in &common.sanitizers {
@@ -195,24 +253,24 @@ impl FamilyTaint {
             for (si, s) in r.sinks.iter().enumerate() {
                 for n in &s.calls {
                     ft.call_sinks.add(n, (ri, si));
-                    triggers.push((last_segment(n).to_owned(), false));
+                    needs.push((false, tr.name(n)));
                 }
                 for n in &s.assign {
                     ft.assign_sinks.add(n, (ri, si));
-                    triggers.push((last_segment(n).to_owned(), false));
+                    needs.push((false, tr.name(n)));
                 }
                 for n in &s.items {
                     ft.item_sinks.add(n, (ri, si));
-                    triggers.push((last_segment(n).to_owned(), false));
+                    needs.push((false, tr.name(n)));
                 }
             }
         }
-        triggers.retain(|(t, _)| !t.is_empty());
-        triggers.sort();
-        triggers.dedup();
-        if !triggers.is_empty() {
+        needs.retain(|(_, groups)| !groups.is_empty());
+        needs.sort();
+        needs.dedup();
+        if !tr.list.is_empty() {
             ft.prefilter = Some(
-                AhoCorasick::new(triggers.iter().map(|(t, _)| t.as_str())).map_err(|e| {
+                AhoCorasick::new(tr.list.iter().map(|(t, _)| t.as_str())).map_err(|e| {
                     RuleError::new(
                         "<taint rules>",
                         format!("cannot build the {} taint prefilter: {e}", family.name()),
@@ -220,28 +278,47 @@ impl FamilyTaint {
                 })?,
             );
         }
-        ft.trigger_is_source = triggers.iter().map(|(_, s)| *s).collect();
+        ft.trigger_decorator = tr.list.iter().map(|(_, d)| *d).collect();
+        ft.needs = needs;
         ft.rules = rules;
         Ok(ft)
     }
 
-    /// True when the file may hold a flow: a source trigger and a sink trigger both occur.
+    /// True when the file may hold a flow: what some source needs and what some sink needs
+    /// both occur.
     fn may_flow(&self, text: &str) -> bool {
         let Some(ac) = &self.prefilter else {
             return false;
         };
-        let (mut src, mut sink) = (false, false);
+        let mut seen = vec![false; self.trigger_decorator.len()];
+        let bytes = text.as_bytes();
         for m in ac.find_overlapping_iter(text) {
-            if self.trigger_is_source[m.pattern().as_usize()] {
-                src = true;
-            } else {
-                sink = true;
+            let i = m.pattern().as_usize();
+            if seen.get(i).copied().unwrap_or(true) {
+                continue;
             }
-            if src && sink {
-                return true;
+            if self.trigger_decorator.get(i).copied().unwrap_or(false) {
+                // The line up to the match starts with `@`.
+                let line_start = bytes[..m.start()]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1);
+                let head = &bytes[line_start..m.start()];
+                if head.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'@') {
+                    continue;
+                }
             }
+            seen[i] = true;
         }
-        false
+        let met = |source: bool| {
+            self.needs.iter().any(|(s, groups)| {
+                *s == source
+                    && groups
+                        .iter()
+                        .all(|g| g.iter().any(|&t| seen.get(t).copied().unwrap_or(false)))
+            })
+        };
+        met(true) && met(false)
     }
 }
 
