@@ -278,6 +278,10 @@ impl SecretRuleSet {
                     let group = group.unwrap_or(usize::from(regex.captures_len() > 1));
                     for caps in regex.captures_iter(bytes) {
                         let Some(m) = caps.get(group) else { continue };
+                        // Byte-mode regexes can stop inside a multi-byte character.
+                        if !char_boundary(bytes, m.start()) || !char_boundary(bytes, m.end()) {
+                            continue;
+                        }
                         let secret = m.as_bytes();
                         if self.accept(rule, secret) {
                             found.push(self.make_match(i, m.start(), m.end(), secret, test_path));
@@ -470,4 +474,9 @@ fn dedupe(rules: &[SecretRule], found: &mut Vec<SecretMatch>) {
     }
     keep.sort();
     *found = keep;
+}
+
+/// True when `i` is not inside a UTF-8 multi-byte sequence of `bytes`.
+fn char_boundary(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i).is_none_or(|b| (b & 0xC0) != 0x80)
 }

@@ -617,3 +617,26 @@ fn minified_single_line_json_is_linear() {
     assert!(out.is_empty(), "{} findings", out.len());
     assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn byte_mode_regexes_keep_matches_on_character_boundaries() {
+    // Secret regexes compile without Unicode mode: a value with multi-byte characters is still
+    // found whole (its quotes delimit it), and no match may split a character.
+    let set = builtin();
+    let text = "SECRET_KEY = 'é3kq9Zp0x7Wm2Lr8Tb5Yc1Nv6Hd4Gf'\n";
+    let found = scan_all(&set, "settings.py", text.as_bytes(), true);
+    let ids: Vec<&str> = found
+        .iter()
+        .map(|m| set.rules()[m.rule].id.as_str())
+        .collect();
+    assert!(ids.contains(&"secret-django-secret-key"), "{ids:?}");
+    for m in &found {
+        assert!(text.is_char_boundary(m.start) && text.is_char_boundary(m.end));
+        assert_eq!(&text[m.start..m.end], "é3kq9Zp0x7Wm2Lr8Tb5Yc1Nv6Hd4Gf");
+    }
+    // Wide characters everywhere: whatever matches, every span is on character boundaries.
+    let wide = "password = \"ééééééééééééééééééééééééé\"\napi_key: ñ€𝄞ñ€𝄞ñ€𝄞ñ€𝄞ñ€𝄞\n";
+    for m in scan_all(&set, "config.yml", wide.as_bytes(), true) {
+        assert!(wide.is_char_boundary(m.start) && wide.is_char_boundary(m.end));
+    }
+}
