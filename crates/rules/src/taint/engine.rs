@@ -1008,9 +1008,17 @@ impl<'a, 't> Engine<'a, 't> {
                     let names = self.m.resolve(callee, self.frame.scope);
                     let mut masks = Vec::new();
                     self.ft.guards.find(&names, None, &mut masks);
+                    // The first argument, positional or keyword (`url=next_url`).
                     let first = cond
                         .child_by_field_name("arguments")
                         .and_then(|a| a.named_child(0))
+                        .map(|a| {
+                            if a.kind() == "keyword_argument" {
+                                a.child_by_field_name("value").unwrap_or(a)
+                            } else {
+                                a
+                            }
+                        })
                         .and_then(|a| self.key(a));
                     if let (false, Some(k)) = (masks.is_empty(), first) {
                         then_k.push((k, masks.iter().fold(0, |a, b| a | b)));
