@@ -373,18 +373,19 @@ impl RuleSet {
         out: &mut Vec<Finding>,
     ) {
         let start = out.len();
-        // Code rules and taint rules share one parse of the file.
-        let mut tree: Option<Option<Tree>> = None;
-        let mut parse_once = || tree.get_or_insert_with(&mut *parse).clone();
-        self.code
-            .check(file, self.options.prefilter, &mut parse_once, out);
-        if self.taint.wants(file, self.options.prefilter) {
-            if let Some(t) = parse_once() {
+        // Code rules and taint rules share one parse, one walk and one model of the file.
+        let mut taint_pass =
+            |tree: &Tree, model: &code::model::Model<'_>, out: &mut Vec<Finding>| {
                 vigil_core::engine::set_current_rule("taint rules");
-                self.taint.check(file, &t, out);
+                self.taint.check_model(file, tree, model, out);
                 taint::supersede(out, start);
-            }
-        }
+            };
+        let then: Option<code::AfterModel<'_>> = self
+            .taint
+            .wants(file, self.options.prefilter)
+            .then_some(&mut taint_pass);
+        self.code
+            .check(file, self.options.prefilter, parse, out, then);
         if self.secret_on.iter().any(|x| *x)
             && !(self.options.skip_generated && secrets::skipped_by_default(&file.path))
         {

@@ -102,21 +102,33 @@ impl CodeRules {
     }
 
     /// Runs the rules of `file`'s language. `parse` is called at most once, only when a rule
-    /// that needs the tree survives the prefilter.
+    /// that needs the tree survives the prefilter or `then` is given. `then` (the taint pass)
+    /// runs after them on the same tree and semantic model: a file is parsed, walked and
+    /// modelled once for all rules.
     pub fn check(
         &self,
         file: &SourceFile,
         prefilter: bool,
         parse: &mut dyn FnMut() -> Option<Tree>,
         out: &mut Vec<Finding>,
+        then: Option<AfterModel<'_>>,
     ) {
         let Some(lang) = file.language else { return };
-        let Some(fr) = self.families.iter().find(|f| f.family == lang.family()) else {
-            return;
-        };
-        fr.check(file, lang, prefilter, parse, out);
+        match self.families.iter().find(|f| f.family == lang.family()) {
+            Some(fr) if !fr.rules.is_empty() => fr.check(file, lang, prefilter, parse, out, then),
+            _ => {
+                if let Some(then) = then {
+                    let Some(tree) = parse() else { return };
+                    let model = Model::build(&tree, &file.text, lang.family(), &|_| false, None);
+                    then(&tree, &model, out);
+                }
+            }
+        }
     }
 }
+
+/// A pass that runs on a file's tree and model after the code rules (the taint pass).
+pub type AfterModel<'a> = &'a mut dyn FnMut(&Tree, &Model<'_>, &mut Vec<Finding>);
 
 impl FamilyRules {
     fn compile(family: Family, rules: Vec<CodeRule>) -> Result<FamilyRules, RuleError> {
@@ -230,10 +242,8 @@ impl FamilyRules {
         prefilter: bool,
         parse: &mut dyn FnMut() -> Option<Tree>,
         out: &mut Vec<Finding>,
+        then: Option<AfterModel<'_>>,
     ) {
-        if self.rules.is_empty() {
-            return;
-        }
         let active = self.active(&file.text, prefilter);
         let start = out.len();
         for &i in &self.texts {
@@ -253,14 +263,68 @@ impl FamilyRules {
         let needs_tree = self.rules.iter().enumerate().any(|(i, r)| {
             active[i] && !matches!(r.matcher, Matcher::Text(_)) && path_ok(r, &file.path)
         });
-        if !needs_tree {
+        if !needs_tree && then.is_none() {
             return;
         }
         let Some(tree) = parse() else { return };
+        self.check_tree(file, lang, &tree, &active, needs_tree, start, out, then);
+    }
+
+    /// The part of [`FamilyRules::check`] that needs the tree.
+    #[allow(clippy::too_many_arguments)]
+    fn check_tree<'t>(
+        &self,
+        file: &'t SourceFile,
+        lang: Language,
+        tree: &'t Tree,
+        active: &[bool],
+        needs_tree: bool,
+        start: usize,
+        out: &mut Vec<Finding>,
+        then: Option<AfterModel<'_>>,
+    ) {
         let want_refs = self.ref_exact.values().flatten().any(|&i| active[i]);
         let ref_last = &self.ref_last;
         let filter = |name: &str| want_refs && ref_last.contains(name);
-        let model = Model::build(&tree, &file.text, self.family, &filter);
+        // Query patterns match during the model's walk (one walk of the tree for both); their
+        // capture checks need the finished model, so matches wait in `pending`.
+        let lang_idx = self
+            .family
+            .languages()
+            .iter()
+            .position(|l| *l == lang)
+            .unwrap_or(0);
+        let query = self
+            .queries
+            .get(lang_idx)
+            .filter(|_| needs_tree && self.query_rules.iter().any(|(i, _)| active[*i]))
+            .and_then(|cell| {
+                cell.get_or_init(|| compile_queries(lang, self).ok().flatten())
+                    .as_ref()
+            });
+        let mut pending: Vec<(usize, &pattern::Query, Vec<pattern::Capture<'_>>)> = Vec::new();
+        let mut scratch = pattern::Scratch::default();
+        let mut visit = |node: Node<'t>| {
+            if let Some(qs) = query {
+                qs.match_at(
+                    node,
+                    &file.text,
+                    active,
+                    &mut scratch,
+                    &mut |rule, q, caps| {
+                        pending.push((rule, q, caps.to_vec()));
+                        false
+                    },
+                );
+            }
+        };
+        let model = Model::build(
+            tree,
+            &file.text,
+            self.family,
+            &filter,
+            Some(&mut visit as &mut dyn FnMut(Node<'t>)),
+        );
         let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
         let mut emit = |rule: usize, node: Node<'_>, model: &Model<'_>, out: &mut Vec<Finding>| {
             let r = &self.rules[rule];
@@ -336,22 +400,8 @@ impl FamilyRules {
                 }
             }
         }
-        let lang_idx = self
-            .family
-            .languages()
-            .iter()
-            .position(|l| *l == lang)
-            .unwrap_or(0);
-        let query_cell = self
-            .queries
-            .get(lang_idx)
-            .filter(|_| self.query_rules.iter().any(|(i, _)| active[*i]));
-        let query = query_cell.and_then(|cell| {
-            cell.get_or_init(|| compile_queries(lang, self).ok().flatten())
-                .as_ref()
-        });
-        if let Some(qs) = query {
-            run_query(qs, &self.rules, &active, &tree, &model, &mut |i, n, m| {
+        for (rule, q, caps) in &pending {
+            query_match(*rule, q, caps, &self.rules, &model, &mut |i, n, m| {
                 emit(i, n, m, out)
             });
         }
@@ -368,6 +418,9 @@ impl FamilyRules {
             } else {
                 out.remove(k);
             }
+        }
+        if let Some(then) = then {
+            then(tree, &model, out);
         }
     }
 }
@@ -560,43 +613,41 @@ fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
     true
 }
 
-fn run_query(
-    qs: &QuerySet,
+/// Applies a query rule's capture checks to one match and emits it at its `@match` capture.
+fn query_match(
+    ri: usize,
+    q: &pattern::Query,
+    caps: &[pattern::Capture<'_>],
     rules: &[CodeRule],
-    active: &[bool],
-    tree: &Tree,
     model: &Model<'_>,
     emit: &mut dyn FnMut(usize, Node<'_>, &Model<'_>),
 ) {
-    qs.matches(tree, model.text, active, &mut |ri, q, caps| {
-        let Some(Matcher::Query { captures, .. }) = rules.get(ri).map(|r| &r.matcher) else {
-            return true;
-        };
-        let names = q.capture_names();
-        let name_of = |c: &pattern::Capture<'_>| names.get(usize::from(c.id)).map(String::as_str);
-        let ok = captures.iter().all(|check| {
-            let mut any = false;
-            for cap in caps {
-                if name_of(cap) == Some(check.name.as_str()) {
-                    any = true;
-                    if !capture_ok(model, cap.node, check) {
-                        return false;
-                    }
+    let Some(Matcher::Query { captures, .. }) = rules.get(ri).map(|r| &r.matcher) else {
+        return;
+    };
+    let names = q.capture_names();
+    let name_of = |c: &pattern::Capture<'_>| names.get(usize::from(c.id)).map(String::as_str);
+    let ok = captures.iter().all(|check| {
+        let mut any = false;
+        for cap in caps {
+            if name_of(cap) == Some(check.name.as_str()) {
+                any = true;
+                if !capture_ok(model, cap.node, check) {
+                    return false;
                 }
             }
-            any
-        });
-        if !ok {
-            return false;
         }
-        let node = caps
-            .iter()
-            .find(|c| name_of(c) == Some("match"))
-            .or_else(|| caps.first())
-            .map(|c| c.node);
-        if let Some(n) = node {
-            emit(ri, n, model);
-        }
-        false
+        any
     });
+    if !ok {
+        return;
+    }
+    let node = caps
+        .iter()
+        .find(|c| name_of(c) == Some("match"))
+        .or_else(|| caps.first())
+        .map(|c| c.node);
+    if let Some(n) = node {
+        emit(ri, n, model);
+    }
 }

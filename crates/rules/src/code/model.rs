@@ -72,12 +72,14 @@ const MAX_DEPTH: usize = 12;
 
 impl<'t> Model<'t> {
     /// Builds the model in one walk. `ref_names` are the last segments of names that
-    /// `reference` rules look for (other identifiers are not recorded).
+    /// `reference` rules look for (other identifiers are not recorded); `visit` sees every node
+    /// of the walk (the structural patterns match there, sparing a second walk).
     pub fn build(
         tree: &'t Tree,
         text: &'t str,
         family: Family,
         ref_names: &dyn Fn(&str) -> bool,
+        mut visit: Option<&mut dyn FnMut(Node<'t>)>,
     ) -> Model<'t> {
         let mut m = Model {
             text,
@@ -104,6 +106,9 @@ impl<'t> Model<'t> {
             };
             if let Some(s) = opened {
                 stack.push((node.end_byte(), s));
+            }
+            if let Some(v) = visit.as_deref_mut() {
+                v(node);
             }
             if cursor.goto_first_child() {
                 continue;

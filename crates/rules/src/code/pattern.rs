@@ -765,47 +765,17 @@ impl QuerySet {
     /// Walks `tree` once and calls `on_match(rule, query, captures)` for every match of an
     /// active rule's pattern (`active[rule]`); `on_match` returns true to stop looking for
     /// further matches of that pattern at that node.
-    pub fn matches<'t>(
-        &self,
+    pub fn matches<'s, 't>(
+        &'s self,
         tree: &'t Tree,
         text: &str,
         active: &[bool],
-        on_match: &mut dyn FnMut(usize, &Query, &[Capture<'t>]) -> bool,
+        on_match: &mut dyn FnMut(usize, &'s Query, &[Capture<'t>]) -> bool,
     ) {
         let mut cursor = tree.walk();
-        let mut caps: Vec<Capture<'t>> = Vec::new();
-        let mut kids_pool: Vec<Vec<Kid<'t>>> = Vec::new();
+        let mut scratch = Scratch::default();
         loop {
-            let node = cursor.node();
-            let here = self
-                .by_kind
-                .get(usize::from(node.kind_id()))
-                .map_or(&[][..], Vec::as_slice);
-            for &(qi, pi) in here.iter().chain(&self.any) {
-                let Some((rule, q)) = self.queries.get(qi as usize) else {
-                    continue;
-                };
-                if !active.get(*rule).copied().unwrap_or(false) {
-                    continue;
-                }
-                let Some(c) = q.patterns.get(pi as usize) else {
-                    continue;
-                };
-                caps.clear();
-                let mut cx = Ctx {
-                    text,
-                    preds: &c.preds,
-                    caps: std::mem::take(&mut caps),
-                    budget: STEP_BUDGET,
-                    pool: std::mem::take(&mut kids_pool),
-                };
-                let rule = *rule;
-                m(&c.root, node, &mut cx, &mut |cx: &mut Ctx<'_, 't>| {
-                    on_match(rule, q, &cx.caps)
-                });
-                caps = cx.caps;
-                kids_pool = cx.pool;
-            }
+            self.match_at(cursor.node(), text, active, &mut scratch, on_match);
             if cursor.goto_first_child() {
                 continue;
             }
@@ -819,6 +789,58 @@ impl QuerySet {
             }
         }
     }
+
+    /// Tries every active pattern whose root can be `node` at `node` (for callers that walk
+    /// the tree themselves); see [`QuerySet::matches`].
+    pub fn match_at<'s, 't>(
+        &'s self,
+        node: Node<'t>,
+        text: &str,
+        active: &[bool],
+        scratch: &mut Scratch<'t>,
+        on_match: &mut dyn FnMut(usize, &'s Query, &[Capture<'t>]) -> bool,
+    ) {
+        let here = self
+            .by_kind
+            .get(usize::from(node.kind_id()))
+            .map_or(&[][..], Vec::as_slice);
+        if here.is_empty() && self.any.is_empty() {
+            return;
+        }
+        for &(qi, pi) in here.iter().chain(&self.any) {
+            let Some((rule, q)) = self.queries.get(qi as usize) else {
+                continue;
+            };
+            if !active.get(*rule).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(c) = q.patterns.get(pi as usize) else {
+                continue;
+            };
+            let mut caps = std::mem::take(&mut scratch.caps);
+            caps.clear();
+            let mut cx = Ctx {
+                text,
+                preds: &c.preds,
+                caps,
+                budget: STEP_BUDGET,
+                pool: std::mem::take(&mut scratch.pool),
+            };
+            let rule = *rule;
+            m(&c.root, node, &mut cx, &mut |cx: &mut Ctx<'_, 't>| {
+                on_match(rule, q, &cx.caps)
+            });
+            scratch.caps = cx.caps;
+            scratch.pool = cx.pool;
+        }
+    }
+}
+
+/// Buffers reused across [`QuerySet::match_at`] calls.
+#[derive(Default)]
+pub struct Scratch<'t> {
+    caps: Vec<Capture<'t>>,
+    pool: Vec<Vec<Kid<'t>>>,
 }
 
 /// Collects the root kinds of a pattern; true when it can be any node.

@@ -366,13 +366,26 @@ impl TaintRules {
 
     /// Analyzes one parsed file; findings go to `out`.
     pub fn check(&self, file: &SourceFile, tree: &Tree, out: &mut Vec<Finding>) {
+        let no_refs = |_: &str| false;
+        let Some(lang) = file.language else { return };
+        let model = Model::build(tree, &file.text, lang.family(), &no_refs, None);
+        self.check_model(file, tree, &model, out);
+    }
+
+    /// Like [`TaintRules::check`], on a semantic model already built for the file (the code
+    /// rules' model: one walk and one model per file for all rules).
+    pub fn check_model(
+        &self,
+        file: &SourceFile,
+        tree: &Tree,
+        model: &Model<'_>,
+        out: &mut Vec<Finding>,
+    ) {
         let Some(lang) = file.language else { return };
         let Some(ft) = self.families.iter().find(|f| f.family == lang.family()) else {
             return;
         };
-        let no_refs = |_: &str| false;
-        let model = Model::build(tree, &file.text, ft.family, &no_refs);
-        let hits = engine::analyze(&model, ft, tree);
+        let hits = engine::analyze(model, ft, tree);
         for h in hits {
             let Some(rule) = ft.rules.get(h.rule) else {
                 continue;
