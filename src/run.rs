@@ -208,6 +208,9 @@ fn scan(a: ScanArgs) -> Result<u8> {
             out.flush().context("cannot write the report")?;
         }
     }
+    // The process ends right after: freeing the compiled rules one allocation at a time is a
+    // measurable share of a small run (3 M instructions), and the OS reclaims it all at once.
+    std::mem::forget(rules);
     if report.errored() {
         return Ok(2);
     }

@@ -47,7 +47,9 @@ pub fn is_test_path(path: &str) -> bool {
 struct FamilyRules {
     family: Family,
     rules: Vec<CodeRule>,
-    prefilter: Option<AhoCorasick>,
+    /// The trigger prefilter over `triggers`, built on the family's first file.
+    prefilter: OnceLock<Option<AhoCorasick>>,
+    triggers: Vec<String>,
     trigger_rules: Vec<Vec<usize>>,
     always: Vec<usize>,
     call_exact: HashMap<String, Vec<usize>>,
@@ -61,7 +63,7 @@ struct FamilyRules {
     /// order) on the first file of that language on which a query rule is active.
     queries: Vec<OnceLock<Option<QuerySet>>>,
     /// The rules with a query matcher, with their parsed patterns.
-    query_rules: Vec<(usize, Parsed)>,
+    query_rules: Vec<usize>,
     has_tree_rules: bool,
 }
 
@@ -135,7 +137,8 @@ impl FamilyRules {
         let mut fr = FamilyRules {
             family,
             rules: Vec::new(),
-            prefilter: None,
+            prefilter: OnceLock::new(),
+            triggers: Vec::new(),
             trigger_rules: Vec::new(),
             always: Vec::new(),
             call_exact: HashMap::new(),
@@ -177,16 +180,7 @@ impl FamilyRules {
                         fr.imports.push((m.clone(), i));
                     }
                 }
-                Matcher::Query { source, .. } => match Parsed::parse(source) {
-                    Ok(p) => fr.query_rules.push((i, p)),
-                    Err(e) => {
-                        return Err(
-                            RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
-                                .rule(&r.meta.id)
-                                .field("match.query"),
-                        )
-                    }
-                },
+                Matcher::Query { .. } => fr.query_rules.push(i),
                 Matcher::Text(_) => fr.texts.push(i),
             }
             if !matches!(r.matcher, Matcher::Text(_)) {
@@ -205,14 +199,7 @@ impl FamilyRules {
                 }
             }
         }
-        if !trigger_list.is_empty() {
-            fr.prefilter = Some(AhoCorasick::new(&trigger_list).map_err(|e| {
-                RuleError::new(
-                    "<rules>",
-                    format!("cannot build the {} prefilter: {e}", family.name()),
-                )
-            })?);
-        }
+        fr.triggers = trigger_list;
         fr.queries = family.languages().iter().map(|_| OnceLock::new()).collect();
         fr.rules = rules;
         Ok(fr)
@@ -224,7 +211,16 @@ impl FamilyRules {
             for &i in &self.always {
                 active[i] = true;
             }
-            if let Some(ac) = &self.prefilter {
+            let ac = self.prefilter.get_or_init(|| {
+                (!self.triggers.is_empty())
+                    .then(|| AhoCorasick::new(&self.triggers).ok())
+                    .flatten()
+            });
+            if ac.is_none() && !self.triggers.is_empty() {
+                // Cannot happen for plain strings; stay correct rather than fast.
+                return vec![true; self.rules.len()];
+            }
+            if let Some(ac) = ac {
                 for m in ac.find_overlapping_iter(text) {
                     for &i in &self.trigger_rules[m.pattern().as_usize()] {
                         active[i] = true;
@@ -297,7 +293,7 @@ impl FamilyRules {
         let query = self
             .queries
             .get(lang_idx)
-            .filter(|_| needs_tree && self.query_rules.iter().any(|(i, _)| active[*i]))
+            .filter(|_| needs_tree && self.query_rules.iter().any(|&i| active[i]))
             .and_then(|cell| {
                 cell.get_or_init(|| compile_queries(lang, self).ok().flatten())
                     .as_ref()
@@ -567,7 +563,25 @@ fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<QuerySet>,
     if fr.query_rules.is_empty() {
         return Ok(None);
     }
-    let (set, errors) = QuerySet::new(&lang.grammar(), fr.query_rules.iter().map(|(i, p)| (*i, p)));
+    // Parsed here, on first use: a run that needs no query pays nothing for them.
+    let mut parsed = Vec::with_capacity(fr.query_rules.len());
+    for &i in &fr.query_rules {
+        let r = &fr.rules[i];
+        let Matcher::Query { source, .. } = &r.matcher else {
+            continue;
+        };
+        match Parsed::parse(source) {
+            Ok(p) => parsed.push((i, p)),
+            Err(e) => {
+                return Err(
+                    RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
+                        .rule(&r.meta.id)
+                        .field("match.query"),
+                )
+            }
+        }
+    }
+    let (set, errors) = QuerySet::new(&lang.grammar(), parsed.iter().map(|(i, p)| (*i, p)));
     if lang == fr.family.languages()[0] {
         if let Some((i, e)) = errors.into_iter().next() {
             let r = &fr.rules[i];

@@ -205,8 +205,8 @@ enum PredOp {
     Eq(String),
     NotEq(String),
     AnyOf(Vec<String>),
-    Match(Regex),
-    NotMatch(Regex),
+    Match(LazyRegex),
+    NotMatch(LazyRegex),
 }
 
 impl PredOp {
@@ -215,8 +215,31 @@ impl PredOp {
             PredOp::Eq(s) => text == s,
             PredOp::NotEq(s) => text != s,
             PredOp::AnyOf(v) => v.iter().any(|s| s == text),
-            PredOp::Match(re) => re.is_match(text),
-            PredOp::NotMatch(re) => !re.is_match(text),
+            PredOp::Match(re) => re.get().is_some_and(|r| r.is_match(text)),
+            PredOp::NotMatch(re) => re.get().is_some_and(|r| !r.is_match(text)),
+        }
+    }
+}
+
+/// A predicate's regex, compiled on first use (checked by [`Query::new`], which validates).
+#[derive(Debug, Clone)]
+struct LazyRegex {
+    source: String,
+    at: usize,
+    cell: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+
+    fn check(&self, name: &str) -> Result<(), PatternError> {
+        match Regex::new(&self.source) {
+            Ok(_) => Ok(()),
+            Err(e) => err(self.at, format!("invalid regex in #{name}: {e}")),
         }
     }
 }
@@ -403,8 +426,12 @@ impl Parser<'_> {
                 _ => err(at, format!("#{name} takes exactly one string")),
             }
         };
-        let regex = |s: String| -> Result<Regex, PatternError> {
-            Regex::new(&s).or_else(|e| err(at, format!("invalid regex in #{name}: {e}")))
+        let regex = |s: String| -> Result<LazyRegex, PatternError> {
+            Ok(LazyRegex {
+                source: s,
+                at,
+                cell: std::sync::OnceLock::new(),
+            })
         };
         let op = match name.as_str() {
             "eq?" => PredOp::Eq(one(&args)?),
@@ -634,9 +661,20 @@ pub struct Query {
 }
 
 impl Query {
-    /// Parses and resolves `src` against `grammar`: unknown node kinds and fields are errors.
+    /// Parses and resolves `src` against `grammar`: unknown node kinds and fields and invalid
+    /// regexes are errors.
     pub fn new(grammar: &Grammar, src: &str) -> Result<Query, PatternError> {
-        Query::from_parsed(grammar, &Parsed::parse(src)?)
+        let parsed = Parsed::parse(src)?;
+        for (_, preds) in &parsed.patterns {
+            for (_, _, op) in preds {
+                match op {
+                    PredOp::Match(re) => re.check("match?")?,
+                    PredOp::NotMatch(re) => re.check("not-match?")?,
+                    _ => {}
+                }
+            }
+        }
+        Query::from_parsed(grammar, &parsed)
     }
 
     /// Resolves a parsed query against `grammar`.

@@ -90,7 +90,9 @@ pub struct SecretMatch {
 #[derive(Debug)]
 pub struct SecretRuleSet {
     rules: Vec<SecretRule>,
-    keywords: AhoCorasick,
+    /// The keyword gate, built on the first file (a run that scans nothing never pays for it).
+    keywords: std::sync::OnceLock<Option<AhoCorasick>>,
+    keyword_patterns: Vec<String>,
     /// For each keyword pattern, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
     pairs: PairFinder,
@@ -183,15 +185,19 @@ impl SecretRuleSet {
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| SecretRuleError::Keywords {
+        let keywords = std::sync::OnceLock::new();
+        if sources
+            .iter()
+            .any(|(file, text)| !crate::is_builtin_source(file, text))
+        {
+            // User rules: a keyword the automaton cannot take fails at load, naming the set.
+            let ac = build_keywords(&patterns).map_err(|e| SecretRuleError::Keywords {
                 file: "*".to_string(),
                 rule: "*".to_string(),
                 message: e.to_string(),
             })?;
+            let _ = keywords.set(Some(ac));
+        }
         let generic_keywords: Vec<String> = {
             let mut k: Vec<String> = rules
                 .iter()
@@ -210,6 +216,7 @@ impl SecretRuleSet {
         Ok(Self {
             rules,
             keywords,
+            keyword_patterns: patterns,
             keyword_rules,
             pairs,
         })
@@ -225,9 +232,15 @@ impl SecretRuleSet {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
+        let keywords = self
+            .keywords
+            .get_or_init(|| build_keywords(&self.keyword_patterns).ok());
+        let Some(keywords) = keywords else {
+            return vec![true; self.rules.len()];
+        };
         let mut enabled = vec![false; self.rules.len()];
         let mut seen_pattern = vec![false; self.keyword_rules.len()];
-        for m in self.keywords.find_overlapping_iter(bytes) {
+        for m in keywords.find_overlapping_iter(bytes) {
             let p = m.pattern().as_usize();
             if seen_pattern[p] {
                 continue;
@@ -479,4 +492,12 @@ fn dedupe(rules: &[SecretRule], found: &mut Vec<SecretMatch>) {
 /// True when `i` is not inside a UTF-8 multi-byte sequence of `bytes`.
 fn char_boundary(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_none_or(|b| (b & 0xC0) != 0x80)
+}
+
+/// The keyword gate: every rule keyword, ASCII case-insensitive.
+fn build_keywords(patterns: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(patterns)
 }
