@@ -75,3 +75,27 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
         .count()
         + 1
 }
+
+/// Deserializes one rule file: a built-in file from the JSON form `build.rs` made of it (faster
+/// to read, at every start), anything else (or a built-in whose JSON would not load) from its
+/// TOML text, with parse errors naming the line and, when it can be read, the rule id.
+pub(crate) fn read_rule_file<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, RuleError> {
+    if let Some(v) = crate::builtin_json(file, text).and_then(|j| serde_json::from_str(j).ok()) {
+        return Ok(v);
+    }
+    toml::from_str(text).map_err(|e| {
+        let mut err = RuleError::new(file, e.message().to_owned());
+        if let Some(span) = e.span() {
+            err = err.line(line_of(text, span.start));
+        }
+        if let Ok(v) = text.parse::<toml::Table>() {
+            if let Some(id) = v.get("id").and_then(|x| x.as_str()) {
+                err = err.rule(id);
+            }
+        }
+        err
+    })
+}

@@ -510,10 +510,13 @@ mod tests {
             let Some(json) = json else {
                 panic!("{path}: no JSON form");
             };
-            if taint::spec::is_taint_file(path) {
-                continue; // read from TOML (few and small)
-            }
-            let ok = if is_secret_file(path) {
+            let ok = if taint::spec::is_taint_file(path) {
+                if taint::spec::is_common_file(path) {
+                    serde_json::from_str::<taint::spec::RawCommon>(json).is_ok()
+                } else {
+                    serde_json::from_str::<taint::spec::RawTaintRule>(json).is_ok()
+                }
+            } else if is_secret_file(path) {
                 secrets::parse_json(json).is_some()
             } else {
                 serde_json::from_str::<model::RawCodeRule>(json).is_ok()

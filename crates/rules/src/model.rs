@@ -7,7 +7,7 @@ use serde::Deserialize;
 use vigil_core::lang::Family;
 use vigil_core::{Confidence, RuleMeta, Severity};
 
-use crate::error::{line_of, RuleError};
+use crate::error::RuleError;
 
 /// A code rule as written in TOML.
 #[derive(Debug, Deserialize)]
@@ -400,27 +400,7 @@ pub fn load_code_rule_with(
     text: &str,
     check_query: bool,
 ) -> Result<CodeRule, RuleError> {
-    // Built-in files load from their JSON form (converted at build time, faster to read); should
-    // one not load, the TOML path reports why.
-    let from_json = crate::builtin_json(file, text)
-        .filter(|_| !check_query)
-        .and_then(|j| serde_json::from_str::<RawCodeRule>(j).ok());
-    let raw: RawCodeRule = match from_json {
-        Some(raw) => raw,
-        None => toml::from_str(text).map_err(|e| {
-            let mut err = RuleError::new(file, e.message().to_owned());
-            if let Some(span) = e.span() {
-                err = err.line(line_of(text, span.start));
-            }
-            // Name the rule if the id can be read.
-            if let Ok(v) = text.parse::<toml::Table>() {
-                if let Some(id) = v.get("id").and_then(|x| x.as_str()) {
-                    err = err.rule(id);
-                }
-            }
-            err
-        })?,
-    };
+    let raw: RawCodeRule = crate::error::read_rule_file(file, text)?;
     let id = raw.id.clone();
     let e = |field: &str, msg: String| RuleError::new(file, msg).rule(&id).field(field);
     let family = match raw.language.as_str() {

@@ -119,7 +119,6 @@ fn last_segment(name: &str) -> &str {
 
 /// The compiled taint rules of one language family.
 pub(crate) struct FamilyTaint {
-    pub(crate) family: Family,
     pub(crate) rules: Vec<TaintRule>,
     pub(crate) sources: Vec<Source>,
     /// Source names -> source index.
@@ -192,7 +191,6 @@ impl FamilyTaint {
             ));
         }
         let mut ft = FamilyTaint {
-            family,
             rules: Vec::new(),
             sources: common.sources.clone(),
             source_names: NameSet::default(),
@@ -322,9 +320,27 @@ impl FamilyTaint {
     }
 }
 
-/// Every selected taint rule, compiled.
+/// Every selected taint rule; a language family's rules compile (name sets, prefilter) on its
+/// first file, so a run over Python files never builds the JavaScript ones.
 pub struct TaintRules {
-    families: Vec<FamilyTaint>,
+    families: Vec<LazyFamily>,
+}
+
+struct LazyFamily {
+    family: Family,
+    rules: Vec<TaintRule>,
+    common: Common,
+    compiled: std::sync::OnceLock<Option<FamilyTaint>>,
+}
+
+impl LazyFamily {
+    fn get(&self) -> Option<&FamilyTaint> {
+        self.compiled
+            .get_or_init(|| {
+                FamilyTaint::compile(self.family, self.rules.clone(), &self.common).ok()
+            })
+            .as_ref()
+    }
 }
 
 impl TaintRules {
@@ -341,7 +357,18 @@ impl TaintRules {
                 .iter()
                 .find(|(f, _)| *f == fam)
                 .map_or(&empty, |(_, c)| c);
-            families.push(FamilyTaint::compile(fam, rs, common)?);
+            if rs.len() > 64 {
+                return Err(RuleError::new(
+                    "<taint rules>",
+                    format!("at most 64 {} taint rules are supported", fam.name()),
+                ));
+            }
+            families.push(LazyFamily {
+                family: fam,
+                rules: rs,
+                common: common.clone(),
+                compiled: std::sync::OnceLock::new(),
+            });
         }
         Ok(TaintRules { families })
     }
@@ -361,6 +388,7 @@ impl TaintRules {
         self.families
             .iter()
             .find(|f| f.family == lang.family())
+            .and_then(LazyFamily::get)
             .is_some_and(|f| !prefilter || f.may_flow(&file.text))
     }
 
@@ -382,7 +410,12 @@ impl TaintRules {
         out: &mut Vec<Finding>,
     ) {
         let Some(lang) = file.language else { return };
-        let Some(ft) = self.families.iter().find(|f| f.family == lang.family()) else {
+        let Some(ft) = self
+            .families
+            .iter()
+            .find(|f| f.family == lang.family())
+            .and_then(LazyFamily::get)
+        else {
             return;
         };
         let hits = engine::analyze(model, ft, tree);

@@ -10,13 +10,13 @@ use serde::Deserialize;
 use vigil_core::lang::Family;
 use vigil_core::{Confidence, RuleMeta};
 
-use crate::error::{line_of, RuleError};
+use crate::error::RuleError;
 use crate::model::{check_meta, valid_id, MetaText};
 
 /// A taint rule as written in TOML.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawTaintRule {
+pub(crate) struct RawTaintRule {
     id: String,
     language: String,
     title: String,
@@ -81,7 +81,7 @@ struct RawSink {
 /// Shared sources, sanitizers and safe calls of one language, as written in TOML.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawCommon {
+pub(crate) struct RawCommon {
     language: String,
     #[serde(default)]
     sanitizers: Vec<String>,
@@ -221,19 +221,6 @@ fn family_of(file: &str, id: &str, lang: &str) -> Result<Family, RuleError> {
     }
 }
 
-fn parse_err(file: &str, text: &str, e: &toml::de::Error) -> RuleError {
-    let mut err = RuleError::new(file, e.message().to_owned());
-    if let Some(span) = e.span() {
-        err = err.line(line_of(text, span.start));
-    }
-    if let Ok(v) = text.parse::<toml::Table>() {
-        if let Some(id) = v.get("id").and_then(|x| x.as_str()) {
-            err = err.rule(id);
-        }
-    }
-    err
-}
-
 fn check_names(file: &str, id: &str, field: &str, names: &[String]) -> Result<(), RuleError> {
     for n in names {
         let body = n.replace('*', "");
@@ -260,7 +247,7 @@ pub fn load_common(
     text: &str,
     commons: &mut [(Family, Common); 2],
 ) -> Result<(), RuleError> {
-    let raw: RawCommon = toml::from_str(text).map_err(|e| parse_err(file, text, &e))?;
+    let raw: RawCommon = crate::error::read_rule_file(file, text)?;
     let family = family_of(file, "", &raw.language)?;
     check_names(file, "", "sanitizers", &raw.sanitizers)?;
     check_names(file, "", "safe-calls", &raw.safe_calls)?;
@@ -314,7 +301,7 @@ pub fn load_common(
 
 /// Parses and validates one taint-rule file.
 pub fn load_taint_rule(file: &str, text: &str) -> Result<TaintRule, RuleError> {
-    let raw: RawTaintRule = toml::from_str(text).map_err(|e| parse_err(file, text, &e))?;
+    let raw: RawTaintRule = crate::error::read_rule_file(file, text)?;
     let id = raw.id.clone();
     let e = |field: &str, msg: String| RuleError::new(file, msg).rule(&id).field(field);
     let family = family_of(file, &id, &raw.language)?;
