@@ -18,7 +18,8 @@
 # re-scan when vigil has a cache flag.
 #
 # Environment: RUNS (default 5), SLOW_RUNS (runs for bandit/semgrep/detect-secrets on whole trees,
-# default 1), VIGIL (a vigil binary), VIGIL_BENCH_CACHE, SKIP_SLOW=1 (no bandit/semgrep on trees).
+# default 1), VIGIL (a vigil binary), VIGIL_BENCH_CACHE, SKIP_SLOW=1 (no bandit/semgrep on trees),
+# TIMEOUT (seconds per run, default 600: a run stopped there is shown as ">= TIMEOUT").
 # --quick: RUNS=3 and SKIP_SLOW=1.
 # Needs: python3 (3.9+), pip, npm, git, cargo, /usr/bin/time (GNU time).
 set -euo pipefail
@@ -83,6 +84,7 @@ exec python3 - <<'PY'
 import os, statistics, subprocess, sys, tempfile, json, shutil, time
 
 RUNS = int(os.environ["RUNS"]); SLOW_RUNS = int(os.environ["SLOW_RUNS"])
+TIMEOUT = int(os.environ.get("TIMEOUT", "600"))
 SKIP_SLOW = os.environ["SKIP_SLOW"] == "1"
 VIGIL = os.environ["VIGIL"]; VENV = os.environ["VENV"]
 DJANGO = os.environ["DJANGO"]; WEBPACK = os.environ["WEBPACK"]; DJANGO2 = os.environ["DJANGO2"]
@@ -95,7 +97,8 @@ def measure(argv, cwd, runs, stdin=None):
     walls, cpus, rss, code = [], [], [], None
     for _ in range(runs):
         with tempfile.NamedTemporaryFile("r") as t:
-            cmd = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", t.name] + argv
+            cmd = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", t.name,
+                   "timeout", str(TIMEOUT)] + argv
             fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
             code = subprocess.run(cmd, cwd=cwd, env=env, stdin=fin, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL).returncode
@@ -129,6 +132,10 @@ def case(name, tools, floor=None, ref="vigil"):
     for tool, (w, c, m, code) in res.items():
         rv = f"{w / base[0]:.2f}" if base and base[0] > 0 else "-"
         rp = f"{w / fl[0]:.2f}" if fl and fl[0] > 0 else "-"
+        if code == 124:  # stopped by `timeout`: a lower bound
+            print(f"  {tool:<24}{'>=' + str(TIMEOUT):>9}{c:>9.3f}{m:>9.1f}{'>' + rv:>10}{'>' + rp:>9}{'stop':>6}")
+            rows.append({"case": name, "tool": tool, "timed_out_after_s": TIMEOUT, "cpu_s": c})
+            continue
         print(f"  {tool:<24}{w:>9.3f}{c:>9.3f}{m:>9.1f}{rv:>10}{rp:>9}{code:>6}")
         rows.append({"case": name, "tool": tool, "wall_s": w, "cpu_s": c, "rss_mib": m,
                      "vs_vigil": (w / base[0]) if base and base[0] else None,

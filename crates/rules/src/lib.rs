@@ -9,6 +9,7 @@
 
 pub mod code;
 pub mod error;
+pub(crate) mod fields;
 pub mod fixtures;
 pub mod model;
 pub mod secrets;

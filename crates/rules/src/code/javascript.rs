@@ -1,6 +1,7 @@
 //! JavaScript/TypeScript bindings for the semantic model: require, ES imports, destructuring,
 //! declarations and functions.
 
+use crate::fields::FieldExt;
 use tree_sitter::Node;
 
 use vigil_core::lang::Family;
@@ -26,7 +27,7 @@ impl<'t> Model<'t> {
                 }
             }
             "import_statement" => {
-                let src = node.child_by_field_name("source")?;
+                let src = node.field("source")?;
                 let Some(Lit::Str(module)) = self.literal(src, scope) else {
                     return None;
                 };
@@ -47,8 +48,8 @@ impl<'t> Model<'t> {
                 }
             }
             "variable_declarator" => {
-                let name = node.child_by_field_name("name")?;
-                let value = node.child_by_field_name("value");
+                let name = node.field("name")?;
+                let value = node.field("value");
                 match (name.kind(), value) {
                     ("identifier", Some(v)) => self.bind(scope, self.src(name), Bind::Value(v)),
                     ("identifier", None) => self.bind(scope, self.src(name), Bind::Opaque),
@@ -57,10 +58,7 @@ impl<'t> Model<'t> {
                 }
             }
             "assignment_expression" => {
-                if let (Some(l), Some(r)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) {
+                if let (Some(l), Some(r)) = (node.field("left"), node.field("right")) {
                     if l.kind() == "identifier" {
                         let target = self.lookup(scope, self.src(l)).map_or(scope, |(s, _)| s);
                         self.bind(target, self.src(l), Bind::Value(r));
@@ -68,10 +66,7 @@ impl<'t> Model<'t> {
                 }
             }
             "augmented_assignment_expression" => {
-                if let Some(l) = node
-                    .child_by_field_name("left")
-                    .filter(|l| l.kind() == "identifier")
-                {
+                if let Some(l) = node.field("left").filter(|l| l.kind() == "identifier") {
                     let target = self.lookup(scope, self.src(l)).map_or(scope, |(s, _)| s);
                     self.bind(target, self.src(l), Bind::Opaque);
                 }
@@ -83,7 +78,7 @@ impl<'t> Model<'t> {
             | "generator_function"
             | "arrow_function"
             | "method_definition" => {
-                let name = node.child_by_field_name("name").map(|n| self.src(n));
+                let name = node.field("name").map(|n| self.src(n));
                 if let (Some(n), true) = (
                     name,
                     matches!(
@@ -94,31 +89,28 @@ impl<'t> Model<'t> {
                     self.bind(scope, n, Bind::Opaque);
                 }
                 let s = self.open_scope(node, scope, name);
-                if let Some(p) = node
-                    .child_by_field_name("parameters")
-                    .or_else(|| node.child_by_field_name("parameter"))
-                {
+                if let Some(p) = node.field("parameters").or_else(|| node.field("parameter")) {
                     self.bind_pattern(p, s);
                 }
                 return Some(s);
             }
             "class_declaration" => {
-                if let Some(n) = node.child_by_field_name("name") {
+                if let Some(n) = node.field("name") {
                     self.bind(scope, self.src(n), Bind::Opaque);
                 }
             }
             "catch_clause" => {
-                if let Some(p) = node.child_by_field_name("parameter") {
+                if let Some(p) = node.field("parameter") {
                     self.bind_pattern(p, scope);
                 }
             }
             "for_in_statement" => {
-                if let Some(l) = node.child_by_field_name("left") {
+                if let Some(l) = node.field("left") {
                     self.bind_pattern(l, scope);
                 }
             }
             "member_expression" => {
-                if let Some(p) = node.child_by_field_name("property") {
+                if let Some(p) = node.field("property") {
                     if ref_names(self.src(p)) {
                         self.refs.push((node, scope));
                     }
@@ -130,7 +122,7 @@ impl<'t> Model<'t> {
                         p.kind(),
                         "import_specifier" | "import_clause" | "namespace_import"
                     ) || (p.kind() == "variable_declarator"
-                        && p.child_by_field_name("name").map(|n| n.id()) == Some(node.id()))
+                        && p.field("name").map(|n| n.id()) == Some(node.id()))
                 });
                 if !skip {
                     self.refs.push((node, scope));
@@ -157,7 +149,7 @@ impl<'t> Model<'t> {
                         if spec.kind() != "import_specifier" {
                             continue;
                         }
-                        let Some(name) = spec.child_by_field_name("name") else {
+                        let Some(name) = spec.field("name") else {
                             continue;
                         };
                         let imported = if name.kind() == "string" {
@@ -165,7 +157,7 @@ impl<'t> Model<'t> {
                         } else {
                             self.src(name).to_owned()
                         };
-                        let local = spec.child_by_field_name("alias").unwrap_or(name);
+                        let local = spec.field("alias").unwrap_or(name);
                         let q = if imported == "default" {
                             module.to_owned()
                         } else {
@@ -188,7 +180,7 @@ impl<'t> Model<'t> {
                     self.bind(scope, n, Bind::Member(value, n.to_owned()));
                 }
                 "object_assignment_pattern" => {
-                    if let Some(l) = p.child_by_field_name("left") {
+                    if let Some(l) = p.field("left") {
                         if l.kind() == "shorthand_property_identifier_pattern" {
                             let n = self.src(l);
                             self.bind(scope, n, Bind::Member(value, n.to_owned()));
@@ -199,9 +191,9 @@ impl<'t> Model<'t> {
                 }
                 "pair_pattern" => {
                     let key = p
-                        .child_by_field_name("key")
+                        .field("key")
                         .map(|k| self.src(k).trim_matches(['"', '\'']).to_owned());
-                    match (key, p.child_by_field_name("value")) {
+                    match (key, p.field("value")) {
                         (Some(k), Some(v)) if v.kind() == "identifier" => {
                             self.bind(scope, self.src(v), Bind::Member(value, k));
                         }
@@ -294,10 +286,7 @@ impl<'t> Model<'t> {
         let sub = |n: Node<'t>| self.request_at(n, scope, depth + 1);
         match node.kind() {
             "member_expression" => {
-                let (Some(obj), Some(prop)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("property"),
-                ) else {
+                let (Some(obj), Some(prop)) = (node.field("object"), node.field("property")) else {
                     return false;
                 };
                 self.request_member(obj, self.src(prop), scope)
@@ -307,7 +296,7 @@ impl<'t> Model<'t> {
                         .iter()
                         .any(|n| BROWSER_SOURCES.contains(&n.as_str()))
             }
-            "subscript_expression" => node.child_by_field_name("object").is_some_and(sub),
+            "subscript_expression" => node.field("object").is_some_and(sub),
             "identifier" => {
                 let name = self.src(node);
                 let Some((s, binds)) = self.lookup(scope, name) else {
@@ -330,27 +319,22 @@ impl<'t> Model<'t> {
                 parts.into_iter().any(|p| p.named_child(0).is_some_and(sub))
             }
             "binary_expression" => {
-                let op = node
-                    .child_by_field_name("operator")
-                    .map(|o| self.src(o))
-                    .unwrap_or("");
+                let op = node.field("operator").map(|o| self.src(o)).unwrap_or("");
                 matches!(op, "+" | "||" | "??" | "&&")
-                    && (node.child_by_field_name("left").is_some_and(sub)
-                        || node.child_by_field_name("right").is_some_and(sub))
+                    && (node.field("left").is_some_and(sub) || node.field("right").is_some_and(sub))
             }
             "ternary_expression" => {
-                node.child_by_field_name("consequence").is_some_and(sub)
-                    || node.child_by_field_name("alternative").is_some_and(sub)
+                node.field("consequence").is_some_and(sub)
+                    || node.field("alternative").is_some_and(sub)
             }
             "call_expression" | "new_expression" => {
                 let Some(callee) = self.callee(node) else {
                     return false;
                 };
                 if callee.kind() == "member_expression" {
-                    if let (Some(obj), Some(prop)) = (
-                        callee.child_by_field_name("object"),
-                        callee.child_by_field_name("property"),
-                    ) {
+                    if let (Some(obj), Some(prop)) =
+                        (callee.field("object"), callee.field("property"))
+                    {
                         // req.get('Origin'), req.query.name.trim(), params.get('next')
                         if REQUEST_METHODS.contains(&self.src(prop))
                             && self.is_request_root_at(obj, scope)
@@ -369,7 +353,7 @@ impl<'t> Model<'t> {
                 if !passes {
                     return false;
                 }
-                let Some(args) = node.child_by_field_name("arguments") else {
+                let Some(args) = node.field("arguments") else {
                     return false;
                 };
                 let mut c = args.walk();
@@ -412,7 +396,7 @@ impl<'t> Model<'t> {
                         .is_some_and(|(_, b)| b.iter().all(|b| matches!(b, Bind::Opaque)))
             }
             "member_expression" => obj
-                .child_by_field_name("property")
+                .field("property")
                 .is_some_and(|p| matches!(self.src(p), "request" | "req")),
             _ => false,
         }

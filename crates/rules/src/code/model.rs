@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::fields::FieldExt;
 use tree_sitter::{Node, Tree};
 use vigil_core::lang::Family;
 
@@ -213,8 +214,8 @@ impl<'t> Model<'t> {
             }
             "attribute" | "member_expression" => {
                 let (Some(obj), Some(prop)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name(if node.kind() == "attribute" {
+                    node.field("object"),
+                    node.field(if node.kind() == "attribute" {
                         "attribute"
                     } else {
                         "property"
@@ -231,10 +232,7 @@ impl<'t> Model<'t> {
             }
             "subscript_expression" => {
                 // obj['exec'] in JavaScript.
-                let (Some(obj), Some(idx)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("index"),
-                ) else {
+                let (Some(obj), Some(idx)) = (node.field("object"), node.field("index")) else {
                     return;
                 };
                 if let Some(Lit::Str(prop)) = self.literal(idx, scope) {
@@ -306,9 +304,7 @@ impl<'t> Model<'t> {
                 | "satisfies_expression"
                 | "type_assertion"
                 | "await_expression" => {
-                    let next = node
-                        .child_by_field_name("expression")
-                        .or_else(|| node.named_child(0));
+                    let next = node.field("expression").or_else(|| node.named_child(0));
                     match next {
                         Some(n) if n.kind() != "type_annotation" => node = n,
                         _ => return node,
@@ -377,9 +373,7 @@ impl<'t> Model<'t> {
                 k
             }
             (_, "unary_operator" | "unary_expression") => {
-                let arg = node
-                    .child_by_field_name("argument")
-                    .or_else(|| node.child_by_field_name("operand"));
+                let arg = node.field("argument").or_else(|| node.field("operand"));
                 match arg.map(sub) {
                     Some(Kind::Literal) => Kind::Literal,
                     Some(Kind::Constant) => Kind::Constant,
@@ -402,14 +396,8 @@ impl<'t> Model<'t> {
                 k
             }
             (_, "binary_operator" | "binary_expression") => {
-                let op = node
-                    .child_by_field_name("operator")
-                    .map(|o| self.src(o))
-                    .unwrap_or("");
-                let (Some(l), Some(r)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
+                let op = node.field("operator").map(|o| self.src(o)).unwrap_or("");
+                let (Some(l), Some(r)) = (node.field("left"), node.field("right")) else {
                     return Kind::Dynamic;
                 };
                 let (kl, kr) = (sub(l), sub(r));
@@ -470,7 +458,7 @@ impl<'t> Model<'t> {
     }
 
     fn call_kind(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> Kind {
-        let Some(func) = node.child_by_field_name("function") else {
+        let Some(func) = node.field("function") else {
             return Kind::Dynamic;
         };
         let func = self.unwrap(func);
@@ -482,10 +470,7 @@ impl<'t> Model<'t> {
         } else {
             "property"
         };
-        let (Some(obj), Some(prop)) = (
-            func.child_by_field_name("object"),
-            func.child_by_field_name(field),
-        ) else {
+        let (Some(obj), Some(prop)) = (func.field("object"), func.field(field)) else {
             return Kind::Dynamic;
         };
         let method = self.src(prop);
@@ -504,11 +489,11 @@ impl<'t> Model<'t> {
         if k == Kind::Dynamic {
             return Kind::Formatted;
         }
-        if let Some(args) = node.child_by_field_name("arguments") {
+        if let Some(args) = node.field("arguments") {
             let mut c = args.walk();
             for a in args.named_children(&mut c) {
                 let a = match a.kind() {
-                    "keyword_argument" => match a.child_by_field_name("value") {
+                    "keyword_argument" => match a.field("value") {
                         Some(v) => v,
                         None => continue,
                     },
@@ -542,8 +527,8 @@ impl<'t> Model<'t> {
                 "string" | "concatenated_string" | "template_string" => true,
                 "binary_operator" | "binary_expression" => {
                     // Left operand first, as the recursive form did.
-                    todo.extend(node.child_by_field_name("right"));
-                    todo.extend(node.child_by_field_name("left"));
+                    todo.extend(node.field("right"));
+                    todo.extend(node.field("left"));
                     false
                 }
                 "identifier" => self
@@ -552,10 +537,10 @@ impl<'t> Model<'t> {
                         v.id() != node.id() && self.is_stringish_shallow(v, s, depth + 1)
                     }),
                 "call" | "call_expression" => node
-                    .child_by_field_name("function")
+                    .field("function")
                     .map(|f| self.unwrap(f))
                     .filter(|f| matches!(f.kind(), "attribute" | "member_expression"))
-                    .and_then(|f| f.child_by_field_name("object"))
+                    .and_then(|f| f.field("object"))
                     .is_some_and(|o| self.is_stringish_shallow(o, scope, depth + 1)),
                 _ => false,
             };
@@ -616,12 +601,12 @@ impl<'t> Model<'t> {
                 Some(Lit::Str(out))
             }
             "binary_operator" | "binary_expression" => {
-                let op = node.child_by_field_name("operator").map(|o| self.src(o))?;
+                let op = node.field("operator").map(|o| self.src(o))?;
                 if op != "+" {
                     return None;
                 }
-                let l = self.literal_at(node.child_by_field_name("left")?, scope, depth + 1)?;
-                let r = self.literal_at(node.child_by_field_name("right")?, scope, depth + 1)?;
+                let l = self.literal_at(node.field("left")?, scope, depth + 1)?;
+                let r = self.literal_at(node.field("right")?, scope, depth + 1)?;
                 match (l, r) {
                     (Lit::Str(a), Lit::Str(b)) => Some(Lit::Str(a + &b)),
                     (Lit::Int(a), Lit::Int(b)) => a.checked_add(b).map(Lit::Int),
@@ -629,10 +614,8 @@ impl<'t> Model<'t> {
                 }
             }
             "unary_operator" | "unary_expression" => {
-                let op = node.child_by_field_name("operator").map(|o| self.src(o))?;
-                let arg = node
-                    .child_by_field_name("argument")
-                    .or_else(|| node.child_by_field_name("operand"))?;
+                let op = node.field("operator").map(|o| self.src(o))?;
+                let arg = node.field("argument").or_else(|| node.field("operand"))?;
                 match (op, self.literal_at(arg, scope, depth + 1)?) {
                     ("-", Lit::Int(i)) => Some(Lit::Int(-i)),
                     ("-", Lit::Float(f)) => Some(Lit::Float(-f)),
@@ -700,18 +683,18 @@ impl<'t> Model<'t> {
 
     /// The callee of a call node (`function` or `constructor`).
     pub fn callee(&self, call: Node<'t>) -> Option<Node<'t>> {
-        call.child_by_field_name("function")
-            .or_else(|| call.child_by_field_name("constructor"))
+        call.field("function")
+            .or_else(|| call.field("constructor"))
             .map(|n| self.unwrap(n))
     }
 
     /// The method name of a callee written `x.name(...)`.
     pub fn method_name(&self, callee: Node<'t>) -> Option<&'t str> {
         match callee.kind() {
-            "attribute" => callee.child_by_field_name("attribute").map(|n| self.src(n)),
-            "member_expression" => callee.child_by_field_name("property").map(|n| self.src(n)),
+            "attribute" => callee.field("attribute").map(|n| self.src(n)),
+            "member_expression" => callee.field("property").map(|n| self.src(n)),
             "subscript_expression" => {
-                let idx = callee.child_by_field_name("index")?;
+                let idx = callee.field("index")?;
                 if idx.kind() == "string" {
                     let mut c = idx.walk();
                     let frag = idx
@@ -735,7 +718,7 @@ impl<'t> Model<'t> {
         position: Option<usize>,
         name: Option<&str>,
     ) -> ArgValue<'t> {
-        let Some(args) = call.child_by_field_name("arguments") else {
+        let Some(args) = call.field("arguments") else {
             return if position.is_some() || name.is_some() {
                 ArgValue::Missing
             } else {
@@ -753,10 +736,7 @@ impl<'t> Model<'t> {
                 match a.kind() {
                     "comment" => {}
                     "keyword_argument" => {
-                        if let (Some(n), Some(v)) = (
-                            a.child_by_field_name("name"),
-                            a.child_by_field_name("value"),
-                        ) {
+                        if let (Some(n), Some(v)) = (a.field("name"), a.field("value")) {
                             keywords.push((self.src(n), v));
                         }
                     }
@@ -869,7 +849,7 @@ impl<'t> Model<'t> {
             for p in obj.named_children(&mut c) {
                 match p.kind() {
                     "pair" => {
-                        let Some(k) = p.child_by_field_name("key") else {
+                        let Some(k) = p.field("key") else {
                             continue;
                         };
                         let key = match k.kind() {
@@ -877,7 +857,7 @@ impl<'t> Model<'t> {
                             _ => self.src(k).to_owned(),
                         };
                         if key == part {
-                            found = p.child_by_field_name("value");
+                            found = p.field("value");
                         }
                     }
                     "shorthand_property_identifier" if self.src(p) == part => found = Some(p),
@@ -900,7 +880,7 @@ impl<'t> Model<'t> {
 
     /// For `require('x')` / `import('x')` calls: the module name `x` (without `node:`).
     pub fn js_required_module(&self, call: Node<'t>, scope: ScopeId) -> Option<String> {
-        let func = call.child_by_field_name("function")?;
+        let func = call.field("function")?;
         let is_require = match func.kind() {
             "import" => true,
             "identifier" => self.src(func) == "require" && self.lookup(scope, "require").is_none(),
@@ -909,7 +889,7 @@ impl<'t> Model<'t> {
         if !is_require {
             return None;
         }
-        let args = call.child_by_field_name("arguments")?;
+        let args = call.field("arguments")?;
         let first = args.named_child(0)?;
         match self.literal(first, scope)? {
             Lit::Str(s) => Some(normalize_module(&s)),
@@ -928,7 +908,7 @@ impl<'t> Model<'t> {
                     | "method_definition"
                     | "generator_function_declaration"
             ) {
-                if let Some(name) = n.child_by_field_name("name") {
+                if let Some(name) = n.field("name") {
                     names.push(self.src(name));
                 }
             }
@@ -940,7 +920,7 @@ impl<'t> Model<'t> {
     pub fn in_main_guard(&self, node: Node<'t>) -> bool {
         for n in self.ancestors(node) {
             if n.kind() == "if_statement" {
-                if let Some(c) = n.child_by_field_name("condition") {
+                if let Some(c) = n.field("condition") {
                     let t = self.src(c);
                     if t.contains("__name__") && t.contains("__main__") {
                         return true;
@@ -958,26 +938,23 @@ impl<'t> Model<'t> {
         for (steps, n) in self.ancestors(node).into_iter().enumerate() {
             match n.kind() {
                 "assignment" | "augmented_assignment" | "assignment_expression" => {
-                    if let Some(l) = n.child_by_field_name("left") {
+                    if let Some(l) = n.field("left") {
                         out.push(self.src(l));
                     }
                 }
                 "keyword_argument" | "variable_declarator" | "default_parameter" => {
-                    if let Some(l) = n.child_by_field_name("name") {
+                    if let Some(l) = n.field("name") {
                         out.push(self.src(l));
                     }
                 }
                 // JS/TS class fields: `csrfToken = ...`, `private token: string = ...`.
                 "public_field_definition" | "field_definition" => {
-                    if let Some(l) = n
-                        .child_by_field_name("name")
-                        .or_else(|| n.child_by_field_name("property"))
-                    {
+                    if let Some(l) = n.field("name").or_else(|| n.field("property")) {
                         out.push(self.src(l));
                     }
                 }
                 "pair" => {
-                    if let Some(l) = n.child_by_field_name("key") {
+                    if let Some(l) = n.field("key") {
                         out.push(self.src(l));
                     }
                 }
@@ -986,7 +963,7 @@ impl<'t> Model<'t> {
                 | "method_definition"
                 | "class_definition"
                 | "class_declaration" => {
-                    if let Some(l) = n.child_by_field_name("name") {
+                    if let Some(l) = n.field("name") {
                         out.push(self.src(l));
                     }
                 }

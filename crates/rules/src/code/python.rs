@@ -1,5 +1,6 @@
 //! Python bindings for the semantic model: imports, aliases, definitions, assignments.
 
+use crate::fields::FieldExt;
 use tree_sitter::Node;
 
 use super::model::{Bind, Model, ScopeId};
@@ -26,10 +27,7 @@ impl<'t> Model<'t> {
                             self.imports.push((node, compact(full)));
                         }
                         "aliased_import" => {
-                            if let (Some(n), Some(a)) = (
-                                ch.child_by_field_name("name"),
-                                ch.child_by_field_name("alias"),
-                            ) {
+                            if let (Some(n), Some(a)) = (ch.field("name"), ch.field("alias")) {
                                 let q = compact(self.src(n));
                                 self.bind(scope, self.src(a), Bind::Import(q.clone()));
                                 self.imports.push((node, q));
@@ -41,7 +39,7 @@ impl<'t> Model<'t> {
             }
             "import_from_statement" => {
                 let module = node
-                    .child_by_field_name("module_name")
+                    .field("module_name")
                     .map(|m| compact(self.src(m)))
                     .unwrap_or_default();
                 self.imports.push((node, module.clone()));
@@ -56,10 +54,7 @@ impl<'t> Model<'t> {
                 let mut c = node.walk();
                 for ch in node.children_by_field_name("name", &mut c) {
                     let (name_node, local) = match ch.kind() {
-                        "aliased_import" => match (
-                            ch.child_by_field_name("name"),
-                            ch.child_by_field_name("alias"),
-                        ) {
+                        "aliased_import" => match (ch.field("name"), ch.field("alias")) {
                             (Some(n), Some(a)) => (n, self.src(a)),
                             _ => continue,
                         },
@@ -71,34 +66,31 @@ impl<'t> Model<'t> {
                 }
             }
             "function_definition" | "class_definition" => {
-                let name = node.child_by_field_name("name").map(|n| self.src(n));
+                let name = node.field("name").map(|n| self.src(n));
                 if let Some(n) = name {
                     self.bind(scope, n, Bind::Opaque);
                 }
                 let s = self.open_scope(node, scope, name);
-                if let Some(p) = node.child_by_field_name("parameters") {
+                if let Some(p) = node.field("parameters") {
                     self.bind_pattern(p, s);
                 }
                 return Some(s);
             }
             "lambda" => {
                 let s = self.open_scope(node, scope, None);
-                if let Some(p) = node.child_by_field_name("parameters") {
+                if let Some(p) = node.field("parameters") {
                     self.bind_pattern(p, s);
                 }
                 return Some(s);
             }
             "assignment" => {
-                let (Some(left), right) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
+                let (Some(left), right) = (node.field("left"), node.field("right")) else {
                     return None;
                 };
                 let mut value = right;
                 // Chained: a = b = value.
                 while let Some(v) = value.filter(|v| v.kind() == "assignment") {
-                    value = v.child_by_field_name("right");
+                    value = v.field("right");
                 }
                 match (left.kind(), value) {
                     ("identifier", Some(v)) => self.bind(scope, self.src(left), Bind::Value(v)),
@@ -107,21 +99,18 @@ impl<'t> Model<'t> {
                 }
             }
             "augmented_assignment" => {
-                if let Some(l) = node
-                    .child_by_field_name("left")
-                    .filter(|l| l.kind() == "identifier")
-                {
+                if let Some(l) = node.field("left").filter(|l| l.kind() == "identifier") {
                     self.bind(scope, self.src(l), Bind::Opaque);
                 }
             }
             "for_statement" | "for_in_clause" => {
-                if let Some(l) = node.child_by_field_name("left") {
+                if let Some(l) = node.field("left") {
                     self.bind_pattern(l, scope);
                 }
             }
             "as_pattern_target" | "named_expression" => {
                 let target = if node.kind() == "named_expression" {
-                    node.child_by_field_name("name")
+                    node.field("name")
                 } else {
                     Some(node)
                 };
@@ -141,7 +130,7 @@ impl<'t> Model<'t> {
                 }
             }
             "attribute" => {
-                if let Some(a) = node.child_by_field_name("attribute") {
+                if let Some(a) = node.field("attribute") {
                     if ref_names(self.src(a)) {
                         self.refs.push((node, scope));
                     }
@@ -158,7 +147,7 @@ impl<'t> Model<'t> {
     fn is_load_identifier(&self, node: Node<'t>) -> bool {
         let Some(p) = node.parent() else { return true };
         match p.kind() {
-            "attribute" => p.child_by_field_name("attribute").map(|a| a.id()) != Some(node.id()),
+            "attribute" => p.field("attribute").map(|a| a.id()) != Some(node.id()),
             "dotted_name"
             | "aliased_import"
             | "keyword_argument"
@@ -169,9 +158,9 @@ impl<'t> Model<'t> {
             | "typed_parameter"
             | "import_from_statement" => {
                 p.kind() == "keyword_argument"
-                    && p.child_by_field_name("value").map(|v| v.id()) == Some(node.id())
+                    && p.field("value").map(|v| v.id()) == Some(node.id())
             }
-            "assignment" => p.child_by_field_name("left").map(|l| l.id()) != Some(node.id()),
+            "assignment" => p.field("left").map(|l| l.id()) != Some(node.id()),
             _ => true,
         }
     }

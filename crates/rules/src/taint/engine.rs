@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use crate::fields::FieldExt;
 use tree_sitter::{Node, Tree};
 use vigil_core::lang::Family;
 use vigil_core::Confidence;
@@ -354,19 +355,19 @@ fn class_of(f: Node<'_>) -> Option<Node<'_>> {
 }
 
 fn function_name<'t>(m: &Model<'t>, f: Node<'t>) -> Option<&'t str> {
-    if let Some(n) = f.child_by_field_name("name") {
+    if let Some(n) = f.field("name") {
         return Some(m.src(n));
     }
     let p = f.parent()?;
     match p.kind() {
         "variable_declarator" => p
-            .child_by_field_name("name")
+            .field("name")
             .filter(|n| n.kind() == "identifier")
             .map(|n| m.src(n)),
-        "pair" => p.child_by_field_name("key").map(|n| m.src(n)),
-        "assignment_expression" => p.child_by_field_name("left").and_then(|l| match l.kind() {
+        "pair" => p.field("key").map(|n| m.src(n)),
+        "assignment_expression" => p.field("left").and_then(|l| match l.kind() {
             "identifier" => Some(m.src(l)),
-            "member_expression" => l.child_by_field_name("property").map(|n| m.src(n)),
+            "member_expression" => l.field("property").map(|n| m.src(n)),
             _ => None,
         }),
         _ => None,
@@ -376,11 +377,11 @@ fn function_name<'t>(m: &Model<'t>, f: Node<'t>) -> Option<&'t str> {
 /// The parameters of a function: (name node, position) in order; `*args`/rest excluded.
 fn params<'t>(m: &Model<'t>, f: Node<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
     let mut out = Vec::new();
-    if let Some(p) = f.child_by_field_name("parameter") {
+    if let Some(p) = f.field("parameter") {
         out.push((p, None));
         return out;
     }
-    let Some(ps) = f.child_by_field_name("parameters") else {
+    let Some(ps) = f.field("parameters") else {
         return out;
     };
     let mut c = ps.walk();
@@ -390,22 +391,22 @@ fn params<'t>(m: &Model<'t>, f: Node<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
             "typed_parameter" => {
                 let name = p.named_child(0).filter(|n| n.kind() == "identifier");
                 if let Some(n) = name {
-                    out.push((n, p.child_by_field_name("type")));
+                    out.push((n, p.field("type")));
                 }
             }
             "default_parameter" | "typed_default_parameter" => {
-                if let Some(n) = p.child_by_field_name("name") {
-                    out.push((n, p.child_by_field_name("type")));
+                if let Some(n) = p.field("name") {
+                    out.push((n, p.field("type")));
                 }
             }
             "assignment_pattern" => {
-                if let Some(n) = p.child_by_field_name("left") {
+                if let Some(n) = p.field("left") {
                     out.push((n, None));
                 }
             }
             "required_parameter" | "optional_parameter" => {
-                if let Some(n) = p.child_by_field_name("pattern") {
-                    out.push((n, p.child_by_field_name("type")));
+                if let Some(n) = p.field("pattern") {
+                    out.push((n, p.field("type")));
                 }
             }
             "object_pattern" | "array_pattern" => out.push((p, None)),
@@ -484,7 +485,7 @@ impl<'a, 't> Engine<'a, 't> {
                     continue;
                 }
                 // FastAPI dependencies are not request data.
-                if let Some(def) = name.parent().and_then(|p| p.child_by_field_name("value")) {
+                if let Some(def) = name.parent().and_then(|p| p.field("value")) {
                     let d = self.src(def);
                     if d.starts_with("Depends(") || d.starts_with("Security(") {
                         continue;
@@ -514,7 +515,7 @@ impl<'a, 't> Engine<'a, 't> {
         let saved = self.frame.scope;
         self.frame.scope = self.m.scope_of.get(&f.id()).copied().unwrap_or(saved);
         let saved_ret = self.frame.ret.take();
-        if let Some(body) = f.child_by_field_name("body") {
+        if let Some(body) = f.field("body") {
             if matches!(body.kind(), "block" | "statement_block") {
                 self.exec(body, &mut st);
             } else {
@@ -589,43 +590,43 @@ impl<'a, 't> Engine<'a, 't> {
             "break_statement" | "continue_statement" => true,
             "if_statement" => self.exec_if(node, st),
             "for_statement" if self.m.family == Family::Python => {
-                let t = match node.child_by_field_name("right") {
+                let t = match node.field("right") {
                     Some(r) => self.eval(r, st),
                     None => None,
                 };
-                let left = node.child_by_field_name("left");
-                self.exec_loop(node.child_by_field_name("body"), left, t, None, st);
-                if let Some(a) = node.child_by_field_name("alternative") {
+                let left = node.field("left");
+                self.exec_loop(node.field("body"), left, t, None, st);
+                if let Some(a) = node.field("alternative") {
                     self.exec(a, st);
                 }
                 false
             }
             "for_in_statement" => {
-                let t = match node.child_by_field_name("right") {
+                let t = match node.field("right") {
                     Some(r) => self.eval(r, st),
                     None => None,
                 };
-                let left = node.child_by_field_name("left");
-                self.exec_loop(node.child_by_field_name("body"), left, t, None, st);
+                let left = node.field("left");
+                self.exec_loop(node.field("body"), left, t, None, st);
                 false
             }
             "for_statement" => {
-                if let Some(i) = node.child_by_field_name("initializer") {
+                if let Some(i) = node.field("initializer") {
                     self.exec(i, st);
                 }
-                let cond = node.child_by_field_name("condition");
-                let incr = node.child_by_field_name("increment");
+                let cond = node.field("condition");
+                let incr = node.field("increment");
                 if let Some(c) = cond {
                     self.eval(c, st);
                 }
-                self.exec_loop(node.child_by_field_name("body"), None, None, incr, st);
+                self.exec_loop(node.field("body"), None, None, incr, st);
                 false
             }
             "while_statement" | "do_statement" => {
-                if let Some(c) = node.child_by_field_name("condition") {
+                if let Some(c) = node.field("condition") {
                     self.eval(c, st);
                 }
-                self.exec_loop(node.child_by_field_name("body"), None, None, None, st);
+                self.exec_loop(node.field("body"), None, None, None, st);
                 false
             }
             "try_statement" => {
@@ -640,7 +641,7 @@ impl<'a, 't> Engine<'a, 't> {
                         let mut c2 = ch.walk();
                         let items: Vec<Node<'t>> = ch.named_children(&mut c2).collect();
                         for item in items {
-                            let Some(v) = item.child_by_field_name("value") else {
+                            let Some(v) = item.field("value") else {
                                 continue;
                             };
                             if v.kind() == "as_pattern" {
@@ -648,7 +649,7 @@ impl<'a, 't> Engine<'a, 't> {
                                     Some(e) => self.eval(e, st),
                                     None => None,
                                 };
-                                if let Some(alias) = v.child_by_field_name("alias") {
+                                if let Some(alias) = v.field("alias") {
                                     let target = alias.named_child(0).unwrap_or(alias);
                                     self.assign(target, t, st);
                                 }
@@ -658,7 +659,7 @@ impl<'a, 't> Engine<'a, 't> {
                         }
                     }
                 }
-                match node.child_by_field_name("body") {
+                match node.field("body") {
                     Some(b) => self.exec(b, st),
                     None => false,
                 }
@@ -670,10 +671,10 @@ impl<'a, 't> Engine<'a, 't> {
                     if d.kind() != "variable_declarator" {
                         continue;
                     }
-                    let Some(name) = d.child_by_field_name("name") else {
+                    let Some(name) = d.field("name") else {
                         continue;
                     };
-                    let t = match d.child_by_field_name("value") {
+                    let t = match d.field("value") {
                         Some(v) => self.eval(v, st),
                         None => None,
                     };
@@ -682,10 +683,10 @@ impl<'a, 't> Engine<'a, 't> {
                 false
             }
             "switch_statement" => {
-                if let Some(v) = node.child_by_field_name("value") {
+                if let Some(v) = node.field("value") {
                     self.eval(v, st);
                 }
-                let Some(body) = node.child_by_field_name("body") else {
+                let Some(body) = node.field("body") else {
                     return false;
                 };
                 let before = st.clone();
@@ -707,18 +708,18 @@ impl<'a, 't> Engine<'a, 't> {
             }
             "function_definition" | "function_declaration" | "generator_function_declaration" => {
                 self.run_nested(node, st, None);
-                if let Some(n) = node.child_by_field_name("name") {
+                if let Some(n) = node.field("name") {
                     st.remove(self.src(n));
                 }
                 false
             }
             "decorated_definition" => {
                 if let Some(d) = node
-                    .child_by_field_name("definition")
+                    .field("definition")
                     .filter(|d| d.kind() == "function_definition")
                 {
                     self.run_nested(d, st, None);
-                    if let Some(n) = d.child_by_field_name("name") {
+                    if let Some(n) = d.field("name") {
                         st.remove(self.src(n));
                     }
                 }
@@ -735,11 +736,11 @@ impl<'a, 't> Engine<'a, 't> {
             | "empty_statement"
             | "export_statement" => {
                 if node.kind() == "export_statement" {
-                    if let Some(d) = node.child_by_field_name("declaration") {
+                    if let Some(d) = node.field("declaration") {
                         return self.exec(d, st);
                     }
                 }
-                if let Some(n) = node.child_by_field_name("name") {
+                if let Some(n) = node.field("name") {
                     st.remove(self.src(n));
                 }
                 false
@@ -752,7 +753,7 @@ impl<'a, 't> Engine<'a, 't> {
     }
 
     fn exec_if(&mut self, node: Node<'t>, st: &mut State) -> bool {
-        let cond = node.child_by_field_name("condition");
+        let cond = node.field("condition");
         if let Some(c) = cond {
             self.eval(c, st);
         }
@@ -762,7 +763,7 @@ impl<'a, 't> Engine<'a, 't> {
         };
         let mut then_st = st.clone();
         self.apply_guards(cond, &then_kill, &mut then_st);
-        let then_term = match node.child_by_field_name("consequence") {
+        let then_term = match node.field("consequence") {
             Some(b) => self.exec(b, &mut then_st),
             None => false,
         };
@@ -775,7 +776,7 @@ impl<'a, 't> Engine<'a, 't> {
                     node.children_by_field_name("alternative", &mut c).collect();
                 self.exec_py_alts(&alts, &mut else_st)
             }
-            Family::JavaScript => match node.child_by_field_name("alternative") {
+            Family::JavaScript => match node.field("alternative") {
                 Some(a) => self.exec(a, &mut else_st),
                 None => false,
             },
@@ -806,12 +807,12 @@ impl<'a, 't> Engine<'a, 't> {
             return false;
         };
         if first.kind() != "elif_clause" {
-            return match first.child_by_field_name("body") {
+            return match first.field("body") {
                 Some(b) => self.exec(b, st),
                 None => self.exec(*first, st),
             };
         }
-        let cond = first.child_by_field_name("condition");
+        let cond = first.field("condition");
         if let Some(c) = cond {
             self.eval(c, st);
         }
@@ -821,7 +822,7 @@ impl<'a, 't> Engine<'a, 't> {
         };
         let mut then_st = st.clone();
         self.apply_guards(cond, &then_kill, &mut then_st);
-        let then_term = match first.child_by_field_name("consequence") {
+        let then_term = match first.field("consequence") {
             Some(b) => self.exec(b, &mut then_st),
             None => false,
         };
@@ -866,9 +867,7 @@ impl<'a, 't> Engine<'a, 't> {
                     .map(|t| step(t, v, format!("loop variable `{}`", self.src(v))));
                 let target =
                     if v.kind() == "lexical_declaration" || v.kind() == "variable_declaration" {
-                        v.named_child(0)
-                            .and_then(|d| d.child_by_field_name("name"))
-                            .unwrap_or(v)
+                        v.named_child(0).and_then(|d| d.field("name")).unwrap_or(v)
                     } else {
                         v
                     };
@@ -889,7 +888,7 @@ impl<'a, 't> Engine<'a, 't> {
 
     fn exec_try(&mut self, node: Node<'t>, st: &mut State) {
         let before = st.clone();
-        if let Some(b) = node.child_by_field_name("body") {
+        if let Some(b) = node.field("body") {
             self.exec(b, st);
         }
         let mut handlers = Vec::new();
@@ -904,12 +903,12 @@ impl<'a, 't> Engine<'a, 't> {
                 _ => {}
             }
         }
-        if let Some(h) = node.child_by_field_name("handler") {
+        if let Some(h) = node.field("handler") {
             if !handlers.iter().any(|x| x.id() == h.id()) {
                 handlers.push(h);
             }
         }
-        if let Some(f) = node.child_by_field_name("finalizer") {
+        if let Some(f) = node.field("finalizer") {
             finally = Some(f);
         }
         let after_body = st.clone();
@@ -919,7 +918,7 @@ impl<'a, 't> Engine<'a, 't> {
         for h in handlers {
             let mut hs = before.clone();
             join(&mut hs, &after_body);
-            let body = h.child_by_field_name("body").or_else(|| {
+            let body = h.field("body").or_else(|| {
                 let mut c = h.walk();
                 let b = h.named_children(&mut c).find(|n| n.kind() == "block");
                 b
@@ -931,7 +930,7 @@ impl<'a, 't> Engine<'a, 't> {
             }
         }
         if let Some(f) = finally {
-            let body = f.child_by_field_name("body").unwrap_or(f);
+            let body = f.field("body").unwrap_or(f);
             self.exec(body, st);
         }
     }
@@ -970,30 +969,30 @@ impl<'a, 't> Engine<'a, 't> {
                 }
             }
             "not_operator" => {
-                if let Some(a) = cond.child_by_field_name("argument") {
+                if let Some(a) = cond.field("argument") {
                     let (t, e) = self.guards(a, st);
                     return (e, t);
                 }
             }
             "unary_expression" => {
-                let op = cond.child_by_field_name("operator").map(|o| self.src(o));
-                if let (Some("!"), Some(a)) = (op, cond.child_by_field_name("argument")) {
+                let op = cond.field("operator").map(|o| self.src(o));
+                if let (Some("!"), Some(a)) = (op, cond.field("argument")) {
                     let (t, e) = self.guards(a, st);
                     return (e, t);
                 }
             }
             "boolean_operator" | "binary_expression" => {
-                let op = cond.child_by_field_name("operator").map(|o| self.src(o));
+                let op = cond.field("operator").map(|o| self.src(o));
                 if matches!(op, Some("and") | Some("&&")) {
                     for side in ["left", "right"] {
-                        if let Some(s) = cond.child_by_field_name(side) {
+                        if let Some(s) = cond.field(side) {
                             then_k.extend(self.guards(s, st).0);
                         }
                     }
                 }
                 if matches!(op, Some("or") | Some("||")) {
                     for side in ["left", "right"] {
-                        if let Some(s) = cond.child_by_field_name(side) {
+                        if let Some(s) = cond.field(side) {
                             else_k.extend(self.guards(s, st).1);
                         }
                     }
@@ -1010,11 +1009,11 @@ impl<'a, 't> Engine<'a, 't> {
                     self.ft.guards.find(&names, None, &mut masks);
                     // The first argument, positional or keyword (`url=next_url`).
                     let first = cond
-                        .child_by_field_name("arguments")
+                        .field("arguments")
                         .and_then(|a| a.named_child(0))
                         .map(|a| {
                             if a.kind() == "keyword_argument" {
-                                a.child_by_field_name("value").unwrap_or(a)
+                                a.field("value").unwrap_or(a)
                             } else {
                                 a
                             }
@@ -1027,21 +1026,16 @@ impl<'a, 't> Engine<'a, 't> {
                 }
                 match method {
                     Some("isdigit" | "isnumeric" | "isdecimal" | "isalnum" | "isidentifier") => {
-                        if let Some(k) = callee
-                            .child_by_field_name("object")
-                            .and_then(|o| self.key(o))
-                        {
+                        if let Some(k) = callee.field("object").and_then(|o| self.key(o)) {
                             then_k.push((k, u64::MAX));
                         }
                     }
                     Some("includes" | "has" | "__contains__") => {
                         let receiver_clean = callee
-                            .child_by_field_name("object")
+                            .field("object")
                             .and_then(|o| self.key(o))
                             .is_none_or(|k| !st.contains_key(&k));
-                        let first = cond
-                            .child_by_field_name("arguments")
-                            .and_then(|a| a.named_child(0));
+                        let first = cond.field("arguments").and_then(|a| a.named_child(0));
                         if let (true, Some(k)) = (receiver_clean, first.and_then(|a| self.key(a))) {
                             then_k.push((k, u64::MAX));
                         }
@@ -1064,10 +1058,8 @@ impl<'a, 't> Engine<'a, 't> {
                 Some(self.src(node).to_owned())
             }
             "attribute" | "member_expression" => {
-                let obj = node.child_by_field_name("object")?;
-                let prop = node
-                    .child_by_field_name("attribute")
-                    .or_else(|| node.child_by_field_name("property"))?;
+                let obj = node.field("object")?;
+                let prop = node.field("attribute").or_else(|| node.field("property"))?;
                 let base = self.key(obj)?;
                 Some(format!("{base}.{}", self.src(prop)))
             }
@@ -1118,16 +1110,12 @@ impl<'a, 't> Engine<'a, 't> {
                 if let Some(t) = self.param_source(node) {
                     return Some(t);
                 }
-                let obj = node.child_by_field_name("object")?;
+                let obj = node.field("object")?;
                 self.eval(obj, st)
             }
             "subscript" | "subscript_expression" => {
-                let obj = node
-                    .child_by_field_name("value")
-                    .or_else(|| node.child_by_field_name("object"));
-                let idx = node
-                    .child_by_field_name("subscript")
-                    .or_else(|| node.child_by_field_name("index"));
+                let obj = node.field("value").or_else(|| node.field("object"));
+                let idx = node.field("subscript").or_else(|| node.field("index"));
                 if let Some(i) = idx {
                     self.eval(i, st);
                 }
@@ -1159,7 +1147,7 @@ impl<'a, 't> Engine<'a, 't> {
                 None
             }
             "unary_expression" | "unary_operator" => {
-                let op = node.child_by_field_name("operator").map(|o| self.src(o));
+                let op = node.field("operator").map(|o| self.src(o));
                 let t = self.eval_children(node, st);
                 match op {
                     Some("!" | "typeof" | "void" | "-" | "+" | "~" | "delete" | "not") => None,
@@ -1167,7 +1155,7 @@ impl<'a, 't> Engine<'a, 't> {
                 }
             }
             "binary_expression" => {
-                let op = node.child_by_field_name("operator").map(|o| self.src(o));
+                let op = node.field("operator").map(|o| self.src(o));
                 let t = self.eval_children(node, st);
                 match op {
                     Some(
@@ -1178,7 +1166,7 @@ impl<'a, 't> Engine<'a, 't> {
                 }
             }
             "binary_operator" => {
-                let op = node.child_by_field_name("operator").map(|o| self.src(o));
+                let op = node.field("operator").map(|o| self.src(o));
                 let t = self.eval_children(node, st);
                 match op {
                     Some("-" | "*" | "/" | "//" | "**" | "&" | "|" | "^" | "<<" | ">>") => {
@@ -1205,26 +1193,22 @@ impl<'a, 't> Engine<'a, 't> {
                 acc
             }
             "ternary_expression" => {
-                if let Some(c) = node.child_by_field_name("condition") {
+                if let Some(c) = node.field("condition") {
                     self.eval(c, st);
                 }
-                let a = match node.child_by_field_name("consequence") {
+                let a = match node.field("consequence") {
                     Some(n) => self.eval(n, st),
                     None => None,
                 };
-                let b = match node.child_by_field_name("alternative") {
+                let b = match node.field("alternative") {
                     Some(n) => self.eval(n, st),
                     None => None,
                 };
                 union(a, b)
             }
             "assignment" | "assignment_expression" | "named_expression" => {
-                let left = node
-                    .child_by_field_name("left")
-                    .or_else(|| node.child_by_field_name("name"));
-                let right = node
-                    .child_by_field_name("right")
-                    .or_else(|| node.child_by_field_name("value"));
+                let left = node.field("left").or_else(|| node.field("name"));
+                let right = node.field("right").or_else(|| node.field("value"));
                 let (Some(left), Some(right)) = (left, right) else {
                     return None;
                 };
@@ -1249,10 +1233,7 @@ impl<'a, 't> Engine<'a, 't> {
                 t
             }
             "augmented_assignment" | "augmented_assignment_expression" => {
-                let (Some(left), Some(right)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (node.field("left"), node.field("right")) else {
                     return None;
                 };
                 let r = self.eval(right, st);
@@ -1276,11 +1257,11 @@ impl<'a, 't> Engine<'a, 't> {
                 let ch: Vec<Node<'t>> = node.named_children(&mut c).collect();
                 for n in &ch {
                     if n.kind() == "for_in_clause" {
-                        let t = match n.child_by_field_name("right") {
+                        let t = match n.field("right") {
                             Some(r) => self.eval(r, &mut inner),
                             None => None,
                         };
-                        if let Some(l) = n.child_by_field_name("left") {
+                        if let Some(l) = n.field("left") {
                             self.assign(l, t, &mut inner);
                         }
                     }
@@ -1296,17 +1277,17 @@ impl<'a, 't> Engine<'a, 't> {
                 }
                 acc
             }
-            "keyword_argument" => match node.child_by_field_name("value") {
+            "keyword_argument" => match node.field("value") {
                 Some(v) => self.eval(v, st),
                 None => None,
             },
             "pair" => {
-                if let Some(k) = node.child_by_field_name("key") {
+                if let Some(k) = node.field("key") {
                     if k.kind() == "computed_property_name" {
                         self.eval(k, st);
                     }
                 }
-                match node.child_by_field_name("value") {
+                match node.field("value") {
                     Some(v) => self.eval(v, st),
                     None => None,
                 }
@@ -1325,8 +1306,8 @@ impl<'a, 't> Engine<'a, 't> {
         let last = match node.kind() {
             "identifier" => self.src(node),
             _ => node
-                .child_by_field_name("attribute")
-                .or_else(|| node.child_by_field_name("property"))
+                .field("attribute")
+                .or_else(|| node.field("property"))
                 .map_or("", |p| self.src(p)),
         };
         if !self.ft.source_last.contains(last) {
@@ -1353,10 +1334,8 @@ impl<'a, 't> Engine<'a, 't> {
         if self.frame.summary {
             return None;
         }
-        let obj = self.m.unwrap(node.child_by_field_name("object")?);
-        let prop = node
-            .child_by_field_name("attribute")
-            .or_else(|| node.child_by_field_name("property"))?;
+        let obj = self.m.unwrap(node.field("object")?);
+        let prop = node.field("attribute").or_else(|| node.field("property"))?;
         let prop = self.src(prop);
         let obj_text = self.src(obj);
         for s in &self.ft.sources {
@@ -1415,9 +1394,7 @@ impl<'a, 't> Engine<'a, 't> {
             }
             "subscript" | "subscript_expression" => {
                 // Storing into a container taints the container (never cleans it).
-                let obj = left
-                    .child_by_field_name("value")
-                    .or_else(|| left.child_by_field_name("object"));
+                let obj = left.field("value").or_else(|| left.field("object"));
                 if let (Some(o), Some(t)) = (obj, t) {
                     if let Some(k) = self.key(o) {
                         let msg = format!("stored in `{k}`");
@@ -1426,12 +1403,12 @@ impl<'a, 't> Engine<'a, 't> {
                 }
             }
             "pair_pattern" => {
-                if let Some(v) = left.child_by_field_name("value") {
+                if let Some(v) = left.field("value") {
                     self.assign(v, t, st);
                 }
             }
             "object_assignment_pattern" | "assignment_pattern" => {
-                if let Some(v) = left.child_by_field_name("left") {
+                if let Some(v) = left.field("left") {
                     self.assign(v, t, st);
                 }
             }
@@ -1457,7 +1434,7 @@ impl<'a, 't> Engine<'a, 't> {
         let Some(t) = t else { return };
         // An object or array literal is not markup, a URL or a header value (`ctx.body = {...}`
         // is sent as JSON).
-        if at.child_by_field_name("right").is_some_and(|r| {
+        if at.field("right").is_some_and(|r| {
             matches!(
                 self.m.unwrap(r).kind(),
                 "object" | "array" | "dictionary" | "list"
@@ -1474,10 +1451,7 @@ impl<'a, 't> Engine<'a, 't> {
                 self.ft.assign_sinks.find(&names, method, &mut found);
             }
             "subscript" | "subscript_expression" if !self.ft.item_sinks.is_empty() => {
-                let Some(obj) = left
-                    .child_by_field_name("value")
-                    .or_else(|| left.child_by_field_name("object"))
-                else {
+                let Some(obj) = left.field("value").or_else(|| left.field("object")) else {
                     return;
                 };
                 let obj = self.m.unwrap(obj);
@@ -1496,11 +1470,7 @@ impl<'a, 't> Engine<'a, 't> {
             let Some(sink) = self.ft.rules.get(ri).and_then(|r| r.sinks.get(si)) else {
                 continue;
             };
-            if sink.safe_prefix
-                && at
-                    .child_by_field_name("right")
-                    .is_some_and(|r| self.fixed_prefix(r))
-            {
+            if sink.safe_prefix && at.field("right").is_some_and(|r| self.fixed_prefix(r)) {
                 continue;
             }
             let trace = step(
@@ -1522,7 +1492,7 @@ impl<'a, 't> Engine<'a, 't> {
         // Arguments: (keyword, value node, taint).
         let mut args: Vec<(Option<&'t str>, Node<'t>, T)> = Vec::new();
         let mut callbacks: Vec<Node<'t>> = Vec::new();
-        if let Some(a) = node.child_by_field_name("arguments") {
+        if let Some(a) = node.field("arguments") {
             if a.kind() == "template_string" {
                 // Tagged templates (sql`...`, html`...`) get the parts separately; only
                 // String.raw keeps them as text.
@@ -1540,8 +1510,8 @@ impl<'a, 't> Engine<'a, 't> {
                     match ch.kind() {
                         "comment" => {}
                         "keyword_argument" => {
-                            let name = ch.child_by_field_name("name").map(|n| self.src(n));
-                            let v = ch.child_by_field_name("value").unwrap_or(ch);
+                            let name = ch.field("name").map(|n| self.src(n));
+                            let v = ch.field("value").unwrap_or(ch);
                             let t = self.eval(v, st);
                             args.push((name, v, t));
                         }
@@ -1626,10 +1596,7 @@ impl<'a, 't> Engine<'a, 't> {
         // Containers filled with tainted data are tainted: `out.append(x)`, `list.push(x)`.
         if let (Some(t), Some(m)) = (&arg_t, method) {
             if MUTATORS.contains(&m) {
-                if let Some(k) = callee
-                    .child_by_field_name("object")
-                    .and_then(|o| self.key(o))
-                {
+                if let Some(k) = callee.field("object").and_then(|o| self.key(o)) {
                     let msg = format!("added to `{k}`");
                     let t = step(t, node, msg);
                     st.insert(k, t);
@@ -1779,14 +1746,14 @@ impl<'a, 't> Engine<'a, 't> {
         for ch in children {
             match ch.kind() {
                 "pair" => {
-                    let Some(k) = ch.child_by_field_name("key") else {
+                    let Some(k) = ch.field("key") else {
                         continue;
                     };
                     let name = match k.kind() {
                         "string" => self.m.string_value(k).unwrap_or_default(),
                         _ => self.src(k).to_owned(),
                     };
-                    let Some(val) = ch.child_by_field_name("value") else {
+                    let Some(val) = ch.field("value") else {
                         continue;
                     };
                     if safe.contains(&name) {
@@ -1860,9 +1827,8 @@ impl<'a, 't> Engine<'a, 't> {
             "this" | "self" => out.push(self.src(node).to_owned()),
             "attribute" | "member_expression" => {
                 let (Some(obj), Some(prop)) = (
-                    node.child_by_field_name("object"),
-                    node.child_by_field_name("attribute")
-                        .or_else(|| node.child_by_field_name("property")),
+                    node.field("object"),
+                    node.field("attribute").or_else(|| node.field("property")),
                 ) else {
                     return;
                 };
@@ -1884,10 +1850,7 @@ impl<'a, 't> Engine<'a, 't> {
                 }
             }
             "subscript" | "subscript_expression" => {
-                let Some(obj) = node
-                    .child_by_field_name("value")
-                    .or_else(|| node.child_by_field_name("object"))
-                else {
+                let Some(obj) = node.field("value").or_else(|| node.field("object")) else {
                     return;
                 };
                 let mut base = Vec::new();
@@ -1921,7 +1884,7 @@ impl<'a, 't> Engine<'a, 't> {
         // The leftmost part of a concatenation.
         for _ in 0..16 {
             match n.kind() {
-                "binary_operator" | "binary_expression" => match n.child_by_field_name("left") {
+                "binary_operator" | "binary_expression" => match n.field("left") {
                     Some(l) => n = self.m.unwrap(l),
                     None => return false,
                 },
@@ -1960,7 +1923,7 @@ impl<'a, 't> Engine<'a, 't> {
         let (name, via_self) = match callee.kind() {
             "identifier" => (self.src(callee), false),
             "attribute" | "member_expression" => {
-                let obj = callee.child_by_field_name("object")?;
+                let obj = callee.field("object")?;
                 if !matches!(self.src(obj), "self" | "this" | "cls") {
                     return None;
                 }
