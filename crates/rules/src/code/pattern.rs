@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
+use std::rc::Rc;
 
 use regex::Regex;
 use tree_sitter::{Language as Grammar, Node, Tree};
@@ -845,6 +846,9 @@ impl QuerySet {
         if here.is_empty() && self.any.is_empty() {
             return;
         }
+        // Children lists are shared by the patterns tried at this node (many rules start at a
+        // call): a cursor step costs hundreds of instructions.
+        scratch.memo.clear();
         for &(qi, pi) in here.iter().chain(&self.any) {
             let Some((rule, q)) = self.queries.get(qi as usize) else {
                 continue;
@@ -862,14 +866,14 @@ impl QuerySet {
                 preds: &c.preds,
                 caps,
                 budget: STEP_BUDGET,
-                pool: std::mem::take(&mut scratch.pool),
+                memo: std::mem::take(&mut scratch.memo),
             };
             let rule = *rule;
             m(&c.root, node, &mut cx, &mut |cx: &mut Ctx<'_, 't>| {
                 on_match(rule, q, &cx.caps)
             });
             scratch.caps = cx.caps;
-            scratch.pool = cx.pool;
+            scratch.memo = cx.memo;
         }
     }
 }
@@ -878,7 +882,7 @@ impl QuerySet {
 #[derive(Default)]
 pub struct Scratch<'t> {
     caps: Vec<Capture<'t>>,
-    pool: Vec<Vec<Kid<'t>>>,
+    memo: Vec<(usize, Rc<[Kid<'t>]>)>,
 }
 
 /// Collects the root kinds of a pattern; true when it can be any node.
@@ -915,8 +919,8 @@ struct Ctx<'a, 't> {
     preds: &'a [Vec<PredOp>],
     caps: Vec<Capture<'t>>,
     budget: u32,
-    /// Reusable children buffers.
-    pool: Vec<Vec<Kid<'t>>>,
+    /// The named children of the nodes visited from the current root, by node id.
+    memo: Vec<(usize, Rc<[Kid<'t>]>)>,
 }
 
 type K<'k, 'a, 't> = &'k mut dyn FnMut(&mut Ctx<'a, 't>) -> bool;
@@ -981,26 +985,32 @@ fn m<'a, 't>(p: &P, node: Node<'t>, cx: &mut Ctx<'a, 't>, k: K<'_, 'a, 't>) -> b
             let stop = if children.is_empty() {
                 k(cx)
             } else {
-                let mut kids = cx.pool.pop().unwrap_or_default();
-                kids.clear();
-                let mut c = node.walk();
-                if c.goto_first_child() {
-                    loop {
-                        let n = c.node();
-                        if n.is_named() && !n.is_extra() {
-                            kids.push(Kid {
-                                node: n,
-                                field: c.field_id(),
-                            });
+                let id = node.id();
+                let kids = match cx.memo.iter().find(|(n, _)| *n == id) {
+                    Some((_, kids)) => Rc::clone(kids),
+                    None => {
+                        let mut kids = Vec::new();
+                        let mut c = node.walk();
+                        if c.goto_first_child() {
+                            loop {
+                                let n = c.node();
+                                if n.is_named() && !n.is_extra() {
+                                    kids.push(Kid {
+                                        node: n,
+                                        field: c.field_id(),
+                                    });
+                                }
+                                if !c.goto_next_sibling() {
+                                    break;
+                                }
+                            }
                         }
-                        if !c.goto_next_sibling() {
-                            break;
-                        }
+                        let kids: Rc<[Kid<'t>]> = kids.into();
+                        cx.memo.push((id, Rc::clone(&kids)));
+                        kids
                     }
-                }
-                let stop = seq(children, *anchor_end, &kids, 0, None, cx, k);
-                cx.pool.push(kids);
-                stop
+                };
+                seq(children, *anchor_end, &kids, 0, None, cx, k)
             };
             cx.caps.truncate(mark);
             stop
