@@ -36,6 +36,8 @@ pub struct Scope<'t> {
     pub bindings: HashMap<&'t str, Vec<Bind<'t>>>,
     /// `from m import *` modules (Python).
     pub wildcards: Vec<String>,
+    /// The node that opens it (none for the module).
+    pub opener: Option<Node<'t>>,
 }
 
 /// What an argument lookup found.
@@ -141,6 +143,7 @@ impl<'t> Model<'t> {
         self.scopes.push(Scope {
             parent: Some(parent),
             name,
+            opener: Some(node),
             ..Scope::default()
         });
         self.scope_of.insert(node.id(), id);
@@ -153,8 +156,34 @@ impl<'t> Model<'t> {
         }
     }
 
-    /// The innermost scope containing `node`, found by walking up to a scope-opening node.
+    /// The innermost scope containing `node` (a node that opens a scope is in the enclosing
+    /// one). Scopes are opened in tree order, so the last one starting at or before `node`
+    /// either contains it or is nested in the one that does: a binary search and a walk up the
+    /// scope chain, no tree walk.
     pub fn scope_at(&self, node: Node<'t>) -> ScopeId {
+        let (start, end, id) = (node.start_byte(), node.end_byte(), node.id());
+        let after = self
+            .scopes
+            .partition_point(|s| s.opener.is_none_or(|o| o.start_byte() <= start));
+        let mut cur = after.saturating_sub(1);
+        while cur != 0 {
+            let Some(o) = self.scopes[cur].opener else {
+                break;
+            };
+            if o.id() != id && o.start_byte() <= start && end <= o.end_byte() {
+                if o.start_byte() == start && o.end_byte() == end {
+                    // Same span: the opener may be `node`'s descendant or its ancestor.
+                    return self.scope_at_slow(node);
+                }
+                return cur;
+            }
+            cur = self.scopes[cur].parent.unwrap_or(0);
+        }
+        0
+    }
+
+    /// [`Model::scope_at`] by walking the node's ancestors.
+    pub fn scope_at_slow(&self, node: Node<'t>) -> ScopeId {
         self.ancestors(node)
             .iter()
             .find_map(|n| self.scope_of.get(&n.id()).copied())
@@ -1024,5 +1053,47 @@ fn parse_number(s: &str) -> Option<Lit> {
     match parsed {
         Some(i) => Some(Lit::Int(i)),
         None => lower.parse::<f64>().ok().map(Lit::Float),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::Language;
+
+    #[test]
+    fn scope_at_agrees_with_the_ancestor_walk_on_every_node() {
+        let samples = [
+            (
+                Language::Python,
+                "import os\nx = lambda a: a + 1\nclass C:\n    y = 1\n    def m(self, v=lambda: 2):\n        def inner():\n            return [i for i in v]\n        return inner\n    z = 3\nasync def f():\n    return (lambda: (lambda: 1))\n",
+            ),
+            (
+                Language::JavaScript,
+                "const f = () => 1;\nfunction g(a, b = () => 2) { const h = function() { return () => a; }; return h; }\nclass K { m() { return x => x; } }\nlet z = (() => 3)();\n",
+            ),
+        ];
+        for (lang, code) in samples {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&lang.grammar()).unwrap();
+            let tree = p.parse(code, None).unwrap();
+            let model = Model::build(&tree, code, lang.family(), &|_| false, None);
+            assert!(model.scopes.len() > 3, "{lang:?}");
+            let mut stack = vec![tree.root_node()];
+            let mut n = 0;
+            while let Some(node) = stack.pop() {
+                assert_eq!(
+                    model.scope_at(node),
+                    model.scope_at_slow(node),
+                    "{lang:?}: {} at {:?}",
+                    node.kind(),
+                    node.byte_range()
+                );
+                n += 1;
+                let mut c = node.walk();
+                stack.extend(node.children(&mut c));
+            }
+            assert!(n > 50);
+        }
     }
 }
