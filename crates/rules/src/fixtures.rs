@@ -1,5 +1,7 @@
 //! The fixture harness shared by the test suite and `vigil rules test`: comments announce
-//! findings (`ruleid: ID`) and near misses (`ok: ID`) on the next line.
+//! findings (`ruleid: ID`) and near misses (`ok: ID`) on the next line, or, at the end of a line
+//! (`value  # ruleid: ID`), on that line: for constructs a comment line would break, such as
+//! the entries of a YAML block or the body of a key file.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,8 +37,22 @@ fn annotation(line: &str) -> Option<(bool, Vec<String>)> {
     Some((positive, ids))
 }
 
+/// An annotation at the end of a code line: a comment introducer preceded by whitespace, then
+/// `ruleid:` or `ok:`.
+fn trailing_annotation(line: &str) -> Option<(bool, Vec<String>)> {
+    ["#", "//", "/*", "<!--", "--", ";"].iter().find_map(|c| {
+        line.match_indices(c).find_map(|(at, _)| {
+            let before = &line[..at];
+            if !before.ends_with([' ', '\t']) || before.trim().is_empty() {
+                return None;
+            }
+            annotation(&line[at..])
+        })
+    })
+}
+
 /// Reads the annotations of a fixture. Consecutive annotation lines all apply to the next
-/// line that is not an annotation.
+/// line that is not an annotation; an annotation at the end of a line applies to that line.
 pub fn expectations(text: &str) -> Expectations {
     let mut ex = Expectations::default();
     let mut pending: Vec<(bool, Vec<String>)> = Vec::new();
@@ -45,6 +61,7 @@ pub fn expectations(text: &str) -> Expectations {
             pending.push(a);
             continue;
         }
+        pending.extend(trailing_annotation(line));
         for (positive, ids) in pending.drain(..) {
             let map = if positive {
                 &mut ex.positive
@@ -137,5 +154,16 @@ mod tests {
             &|_| true,
         );
         assert_eq!(f.len(), 4, "{f:?}");
+    }
+
+    #[test]
+    fn reads_annotations_at_the_end_of_a_line() {
+        let t = "  password: c2VjcmV0  # ruleid: k8s\nx = 1 // ok: a, b\nurl = 'http://h/#ok:'\n";
+        let ex = expectations(t);
+        assert!(ex.positive[&1].contains("k8s"));
+        assert_eq!(ex.negative[&2].len(), 2);
+        // Not a comment: no whitespace before the introducer.
+        assert!(!ex.negative.contains_key(&3));
+        assert_eq!(ex.positive.len(), 1);
     }
 }

@@ -154,47 +154,18 @@ fn redaction_never_shows_a_secret() {
     assert!(checked > 100);
 }
 
-/// Expectations of one fixture: (line, rule id, must match).
+/// Expectations of one fixture: (line, rule id, must match), read by the shared harness
+/// (annotations and the `.expect` sidecar).
 fn expectations(path: &Path, text: &str) -> Vec<(usize, String, bool)> {
-    let mut out = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
-    let is_annotation = |l: &str| l.contains("ruleid:") || l.contains(" ok:") || l.contains("#ok:");
-    for (i, line) in lines.iter().enumerate() {
-        for (marker, positive) in [("ruleid:", true), ("ok:", false)] {
-            let Some(pos) = line.find(marker) else {
-                continue;
-            };
-            if !positive && line.contains("ruleid:") {
-                continue;
-            }
-            let ids = line[pos + marker.len()..]
-                .trim()
-                .trim_end_matches("-->")
-                .trim_end_matches("*/")
-                .trim();
-            // the expected line: the next line that is not itself an annotation
-            let mut target = i + 1;
-            while target < lines.len() && is_annotation(lines[target]) {
-                target += 1;
-            }
-            for id in ids.split(',') {
-                let id = id.trim();
-                if !id.is_empty() {
-                    out.push((target + 1, id.to_string(), positive));
-                }
-            }
-        }
-    }
+    let mut ex = crate::fixtures::expectations(text);
     let sidecar = PathBuf::from(format!("{}.expect", path.display()));
     if let Ok(expect) = std::fs::read_to_string(&sidecar) {
-        for line in expect.lines() {
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            match parts.as_slice() {
-                ["ok", n, id] => out.push((n.parse().unwrap(), id.to_string(), false)),
-                [n, id] => out.push((n.parse().unwrap(), id.to_string(), true)),
-                [] => {}
-                _ => panic!("{}: bad line {line:?}", sidecar.display()),
-            }
+        crate::fixtures::add_sidecar(&mut ex, &expect);
+    }
+    let mut out = Vec::new();
+    for (map, positive) in [(&ex.positive, true), (&ex.negative, false)] {
+        for (line, ids) in map {
+            out.extend(ids.iter().map(|id| (*line, id.clone(), positive)));
         }
     }
     out
