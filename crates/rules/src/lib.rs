@@ -11,6 +11,7 @@ pub mod code;
 pub mod error;
 pub(crate) mod fields;
 pub mod fixtures;
+mod gate;
 pub mod model;
 pub mod secrets;
 pub mod taint;
@@ -297,6 +298,11 @@ impl Default for RuleOptions {
     }
 }
 
+/// The consumers of [`RuleSet`]'s shared prefilter gate.
+const GATE_CODE: usize = 0;
+const GATE_TAINT: usize = 1;
+const GATE_SECRETS: usize = 2;
+
 /// The selected rules, compiled: the analyzer the engine runs.
 pub struct RuleSet {
     code: code::CodeRules,
@@ -308,6 +314,10 @@ pub struct RuleSet {
     options: RuleOptions,
     /// What, besides the built-in rules and the version, the cache key covers.
     cache_basis: String,
+    /// Per language family (Python, JavaScript): one prefilter search for the code rules'
+    /// triggers, the taint rules' triggers and the secret keywords; built on the family's
+    /// first file.
+    gates: [std::sync::OnceLock<gate::Gate>; 2],
 }
 
 impl RuleSet {
@@ -358,7 +368,42 @@ impl RuleSet {
             metas,
             options,
             cache_basis,
+            gates: Default::default(),
         })
+    }
+
+    /// What of every prefilter occurs in `file`: per consumer (code, taint, secrets), per
+    /// string. `None` without prefilter or when the search cannot run.
+    fn gate_scan(&self, file: &SourceFile) -> Option<gate::Seen> {
+        let family = file.language?.family();
+        if !self.options.prefilter {
+            return None;
+        }
+        let slot = match family {
+            vigil_core::lang::Family::Python => 0,
+            vigil_core::lang::Family::JavaScript => 1,
+        };
+        let gate = self.gates[slot].get_or_init(|| {
+            let mut b = gate::GateBuilder::new(3);
+            for (i, t) in self.code.triggers(family).iter().enumerate() {
+                b.add(GATE_CODE, i, t, gate::Mode::Exact);
+            }
+            for (i, (t, decorator)) in self.taint.triggers(family).iter().enumerate() {
+                let mode = if *decorator {
+                    gate::Mode::Decorator
+                } else {
+                    gate::Mode::Exact
+                };
+                b.add(GATE_TAINT, i, t, mode);
+            }
+            if self.secret_on.iter().any(|on| *on) {
+                for (i, k) in self.secrets.keywords().iter().enumerate() {
+                    b.add(GATE_SECRETS, i, k, gate::Mode::AnyCase);
+                }
+            }
+            b.build()
+        });
+        gate.scan(file.text.as_bytes())
     }
 
     /// The metadata of every selected rule, sorted by id.
@@ -374,6 +419,8 @@ impl RuleSet {
         out: &mut Vec<Finding>,
     ) {
         let start = out.len();
+        let seen = self.gate_scan(file);
+        let seen_of = |consumer: usize| seen.as_ref().map(|s| &s[consumer][..]);
         // Code rules and taint rules share one parse, one walk and one model of the file.
         let mut taint_pass =
             |tree: &Tree, model: &code::model::Model<'_>, out: &mut Vec<Finding>| {
@@ -383,10 +430,16 @@ impl RuleSet {
             };
         let then: Option<code::AfterModel<'_>> = self
             .taint
-            .wants(file, self.options.prefilter)
+            .wants(file, self.options.prefilter, seen_of(GATE_TAINT))
             .then_some(&mut taint_pass);
-        self.code
-            .check(file, self.options.prefilter, parse, out, then);
+        self.code.check(
+            file,
+            self.options.prefilter,
+            parse,
+            out,
+            then,
+            seen_of(GATE_CODE),
+        );
         if self.secret_on.iter().any(|x| *x)
             && !(self.options.skip_generated && secrets::skipped_by_default(&file.path))
         {
@@ -396,11 +449,12 @@ impl RuleSet {
                 ..secrets::ScanOptions::default()
             };
             vigil_core::engine::set_current_rule("secret rules");
-            self.secrets.scan_selected(
+            self.secrets.scan_seen(
                 &file.path,
                 file.text.as_bytes(),
                 &opts,
                 Some(&self.secret_on),
+                seen_of(GATE_SECRETS),
                 &mut matches,
             );
             for m in matches {

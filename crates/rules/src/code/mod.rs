@@ -12,12 +12,12 @@ mod python;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::AhoCorasick;
 use tree_sitter::{Node, Tree};
 use vigil_core::lang::Family;
 use vigil_core::{Finding, Language, RuleMeta, SourceFile};
 
 use crate::error::RuleError;
+use crate::gate::{Gate, GateBuilder, Mode};
 use crate::model::{ArgCheck, CaptureCheck, CodeRule, Kind, Lit, Matcher};
 use model::{ArgValue, Model, ScopeId};
 use pattern::{Parsed, QuerySet};
@@ -47,8 +47,9 @@ pub fn is_test_path(path: &str) -> bool {
 struct FamilyRules {
     family: Family,
     rules: Vec<CodeRule>,
-    /// The trigger prefilter over `triggers`, built on the family's first file.
-    prefilter: OnceLock<Option<AhoCorasick>>,
+    /// The trigger prefilter over `triggers` (its automaton is built on the family's first
+    /// file), used when the caller does not pass the triggers it found.
+    gate: Gate,
     triggers: Vec<String>,
     trigger_rules: Vec<Vec<usize>>,
     always: Vec<usize>,
@@ -103,10 +104,20 @@ impl CodeRules {
             .flat_map(|f| f.rules.iter().map(|r| &r.meta))
     }
 
+    /// The prefilter triggers of `family`'s rules (searched case-sensitively), indexed like the
+    /// `seen` argument of [`CodeRules::check`].
+    pub(crate) fn triggers(&self, family: Family) -> &[String] {
+        self.families
+            .iter()
+            .find(|f| f.family == family)
+            .map_or(&[], |f| &f.triggers[..])
+    }
+
     /// Runs the rules of `file`'s language. `parse` is called at most once, only when a rule
     /// that needs the tree survives the prefilter or `then` is given. `then` (the taint pass)
     /// runs after them on the same tree and semantic model: a file is parsed, walked and
-    /// modelled once for all rules.
+    /// modelled once for all rules. `seen`: which of [`CodeRules::triggers`] occur in the file,
+    /// when the caller already searched for them (otherwise the family's own gate does).
     pub fn check(
         &self,
         file: &SourceFile,
@@ -114,10 +125,13 @@ impl CodeRules {
         parse: &mut dyn FnMut() -> Option<Tree>,
         out: &mut Vec<Finding>,
         then: Option<AfterModel<'_>>,
+        seen: Option<&[bool]>,
     ) {
         let Some(lang) = file.language else { return };
         match self.families.iter().find(|f| f.family == lang.family()) {
-            Some(fr) if !fr.rules.is_empty() => fr.check(file, lang, prefilter, parse, out, then),
+            Some(fr) if !fr.rules.is_empty() => {
+                fr.check(file, lang, prefilter, parse, out, then, seen)
+            }
             _ => {
                 if let Some(then) = then {
                     let Some(tree) = parse() else { return };
@@ -137,7 +151,7 @@ impl FamilyRules {
         let mut fr = FamilyRules {
             family,
             rules: Vec::new(),
-            prefilter: OnceLock::new(),
+            gate: GateBuilder::new(1).build(),
             triggers: Vec::new(),
             trigger_rules: Vec::new(),
             always: Vec::new(),
@@ -199,38 +213,51 @@ impl FamilyRules {
                 }
             }
         }
+        let mut gate = GateBuilder::new(1);
+        for (i, t) in trigger_list.iter().enumerate() {
+            gate.add(0, i, t, Mode::Exact);
+        }
+        fr.gate = gate.build();
         fr.triggers = trigger_list;
         fr.queries = family.languages().iter().map(|_| OnceLock::new()).collect();
         fr.rules = rules;
         Ok(fr)
     }
 
-    fn active(&self, text: &str, prefilter: bool) -> Vec<bool> {
-        let mut active = vec![!prefilter; self.rules.len()];
-        if prefilter {
-            for &i in &self.always {
-                active[i] = true;
-            }
-            let ac = self.prefilter.get_or_init(|| {
-                (!self.triggers.is_empty())
-                    .then(|| AhoCorasick::new(&self.triggers).ok())
-                    .flatten()
-            });
-            if ac.is_none() && !self.triggers.is_empty() {
-                // Cannot happen for plain strings; stay correct rather than fast.
-                return vec![true; self.rules.len()];
-            }
-            if let Some(ac) = ac {
-                for m in ac.find_overlapping_iter(text) {
-                    for &i in &self.trigger_rules[m.pattern().as_usize()] {
-                        active[i] = true;
-                    }
+    /// Which rules may match: those without triggers and those with a trigger in the file.
+    /// `seen` is, per trigger, whether it occurs (from a caller's shared gate); without it the
+    /// family's own gate searches `text`.
+    fn active(&self, text: &str, prefilter: bool, seen: Option<&[bool]>) -> Vec<bool> {
+        if !prefilter {
+            return vec![true; self.rules.len()];
+        }
+        let own;
+        let seen = match seen {
+            Some(seen) => seen,
+            None => match self.gate.scan(text.as_bytes()) {
+                Some(mut s) => {
+                    own = s.swap_remove(0);
+                    &own[..]
+                }
+                // The automaton could not be built: stay correct rather than fast.
+                None => return vec![true; self.rules.len()],
+            },
+        };
+        let mut active = vec![false; self.rules.len()];
+        for &i in &self.always {
+            active[i] = true;
+        }
+        for (t, rules) in self.trigger_rules.iter().enumerate() {
+            if seen.get(t).copied().unwrap_or(true) {
+                for &i in rules {
+                    active[i] = true;
                 }
             }
         }
         active
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn check(
         &self,
         file: &SourceFile,
@@ -239,8 +266,9 @@ impl FamilyRules {
         parse: &mut dyn FnMut() -> Option<Tree>,
         out: &mut Vec<Finding>,
         then: Option<AfterModel<'_>>,
+        seen: Option<&[bool]>,
     ) {
-        let active = self.active(&file.text, prefilter);
+        let active = self.active(&file.text, prefilter, seen);
         let start = out.len();
         for &i in &self.texts {
             if !active[i] {

@@ -37,7 +37,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use crate::gate::{Gate, GateBuilder, Mode};
 
 pub use generic::{is_example_path, is_test_path};
 pub use model::{SecretRule, SecretRuleError, CONFIDENCES, DEFAULT_FIX, SEVERITIES};
@@ -90,8 +90,9 @@ pub struct SecretMatch {
 #[derive(Debug)]
 pub struct SecretRuleSet {
     rules: Vec<SecretRule>,
-    /// The keyword gate, built on the first file (a run that scans nothing never pays for it).
-    keywords: std::sync::OnceLock<Option<AhoCorasick>>,
+    /// The keyword gate over `keyword_patterns` (ASCII case-insensitive); its automaton is
+    /// built on the first file (a run that scans nothing never pays for it).
+    gate: Gate,
     keyword_patterns: Vec<String>,
     /// For each keyword pattern, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
@@ -185,18 +186,21 @@ impl SecretRuleSet {
                 }
             }
         }
-        let keywords = std::sync::OnceLock::new();
+        let mut gate = GateBuilder::new(1);
+        for (i, p) in patterns.iter().enumerate() {
+            gate.add(0, i, p, Mode::AnyCase);
+        }
+        let gate = gate.build();
         if sources
             .iter()
             .any(|(file, text)| !crate::is_builtin_source(file, text))
         {
             // User rules: a keyword the automaton cannot take fails at load, naming the set.
-            let ac = build_keywords(&patterns).map_err(|e| SecretRuleError::Keywords {
+            gate.check().map_err(|e| SecretRuleError::Keywords {
                 file: "*".to_string(),
                 rule: "*".to_string(),
                 message: e.to_string(),
             })?;
-            let _ = keywords.set(Some(ac));
         }
         let generic_keywords: Vec<String> = {
             let mut k: Vec<String> = rules
@@ -215,7 +219,7 @@ impl SecretRuleSet {
         })?;
         Ok(Self {
             rules,
-            keywords,
+            gate,
             keyword_patterns: patterns,
             keyword_rules,
             pairs,
@@ -227,27 +231,36 @@ impl SecretRuleSet {
         &self.rules
     }
 
+    /// The rules' keywords (lowercase, matched ASCII case-insensitively), indexed like the
+    /// `seen` argument of [`SecretRuleSet::scan_seen`].
+    pub(crate) fn keywords(&self) -> &[String] {
+        &self.keyword_patterns
+    }
+
     /// Which rules may match `bytes`: those with a keyword in it, or all without prefilter.
-    fn candidates(&self, bytes: &[u8], prefilter: bool) -> Vec<bool> {
+    /// `seen`: per keyword, whether it occurs (from a caller's shared gate); without it the
+    /// set's own gate searches `bytes`.
+    fn candidates(&self, bytes: &[u8], prefilter: bool, seen: Option<&[bool]>) -> Vec<bool> {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
-        let keywords = self
-            .keywords
-            .get_or_init(|| build_keywords(&self.keyword_patterns).ok());
-        let Some(keywords) = keywords else {
-            return vec![true; self.rules.len()];
+        let own;
+        let seen = match seen {
+            Some(seen) => seen,
+            None => match self.gate.scan(bytes) {
+                Some(mut s) => {
+                    own = s.swap_remove(0);
+                    &own[..]
+                }
+                None => return vec![true; self.rules.len()],
+            },
         };
         let mut enabled = vec![false; self.rules.len()];
-        let mut seen_pattern = vec![false; self.keyword_rules.len()];
-        for m in keywords.find_overlapping_iter(bytes) {
-            let p = m.pattern().as_usize();
-            if seen_pattern[p] {
-                continue;
-            }
-            seen_pattern[p] = true;
-            for &r in &self.keyword_rules[p] {
-                enabled[r] = true;
+        for (p, rules) in self.keyword_rules.iter().enumerate() {
+            if seen.get(p).copied().unwrap_or(true) {
+                for &r in rules {
+                    enabled[r] = true;
+                }
             }
         }
         enabled
@@ -271,7 +284,21 @@ impl SecretRuleSet {
         selected: Option<&[bool]>,
         out: &mut Vec<SecretMatch>,
     ) {
-        let mut enabled = self.candidates(bytes, opts.prefilter);
+        self.scan_seen(path, bytes, opts, selected, None, out);
+    }
+
+    /// Like [`SecretRuleSet::scan_selected`]; `seen` tells which of
+    /// [`SecretRuleSet::keywords`] occur in `bytes`, when the caller already searched for them.
+    pub(crate) fn scan_seen(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        opts: &ScanOptions,
+        selected: Option<&[bool]>,
+        seen: Option<&[bool]>,
+        out: &mut Vec<SecretMatch>,
+    ) {
+        let mut enabled = self.candidates(bytes, opts.prefilter, seen);
         if let Some(selected) = selected {
             for (i, on) in enabled.iter_mut().enumerate() {
                 *on = *on && selected.get(i).copied().unwrap_or(false);
@@ -492,12 +519,4 @@ fn dedupe(rules: &[SecretRule], found: &mut Vec<SecretMatch>) {
 /// True when `i` is not inside a UTF-8 multi-byte sequence of `bytes`.
 fn char_boundary(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_none_or(|b| (b & 0xC0) != 0x80)
-}
-
-/// The keyword gate: every rule keyword, ASCII case-insensitive.
-fn build_keywords(patterns: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .build(patterns)
 }

@@ -20,13 +20,13 @@ pub mod spec;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aho_corasick::AhoCorasick;
 use tree_sitter::Tree;
 use vigil_core::lang::Family;
 use vigil_core::{Finding, FlowStep, RuleMeta, SourceFile, Span};
 
 use crate::code::model::Model;
 use crate::error::RuleError;
+use crate::gate::{Gate, GateBuilder, Mode};
 pub use spec::{Common, Sink, Source, TaintRule};
 
 /// Names matched exactly, by prefix (`os.exec*`), by method (`*.execute`) or by a `*` pattern
@@ -137,9 +137,10 @@ pub(crate) struct FamilyTaint {
     pub(crate) sanitizers: NameSet<u64>,
     /// Calls whose result is never tainted.
     pub(crate) safe_calls: NameSet<()>,
-    prefilter: Option<AhoCorasick>,
-    /// Per trigger: only counts on a line that starts with `@` (a decorator).
-    trigger_decorator: Vec<bool>,
+    /// The prefilter over `triggers`, used when the caller does not pass what it found.
+    gate: Gate,
+    /// The prefilter triggers: (text, only counts on a line that starts with `@`).
+    triggers: Vec<(String, bool)>,
     /// What a file must contain for a source (true) or a sink (false): every group needs one
     /// of its triggers.
     needs: Vec<(bool, Vec<Vec<usize>>)>,
@@ -201,8 +202,8 @@ impl FamilyTaint {
             guards: NameSet::default(),
             sanitizers: NameSet::default(),
             safe_calls: NameSet::default(),
-            prefilter: None,
-            trigger_decorator: Vec::new(),
+            gate: GateBuilder::new(1).build(),
+            triggers: Vec::new(),
             needs: Vec::new(),
         };
         let mut tr = Triggers::default();
@@ -266,48 +267,44 @@ impl FamilyTaint {
         needs.retain(|(_, groups)| !groups.is_empty());
         needs.sort();
         needs.dedup();
-        if !tr.list.is_empty() {
-            ft.prefilter = Some(
-                AhoCorasick::new(tr.list.iter().map(|(t, _)| t.as_str())).map_err(|e| {
-                    RuleError::new(
-                        "<taint rules>",
-                        format!("cannot build the {} taint prefilter: {e}", family.name()),
-                    )
-                })?,
+        let mut gate = GateBuilder::new(1);
+        for (i, (t, decorator)) in tr.list.iter().enumerate() {
+            gate.add(
+                0,
+                i,
+                t,
+                if *decorator {
+                    Mode::Decorator
+                } else {
+                    Mode::Exact
+                },
             );
         }
-        ft.trigger_decorator = tr.list.iter().map(|(_, d)| *d).collect();
+        ft.gate = gate.build();
+        ft.triggers = tr.list;
         ft.needs = needs;
         ft.rules = rules;
         Ok(ft)
     }
 
     /// True when the file may hold a flow: what some source needs and what some sink needs
-    /// both occur.
-    fn may_flow(&self, text: &str) -> bool {
-        let Some(ac) = &self.prefilter else {
+    /// both occur. `seen`: per trigger, whether it occurs (from a caller's shared gate);
+    /// without it the family's own gate searches `text`.
+    fn may_flow(&self, text: &str, seen: Option<&[bool]>) -> bool {
+        if self.triggers.is_empty() {
             return false;
-        };
-        let mut seen = vec![false; self.trigger_decorator.len()];
-        let bytes = text.as_bytes();
-        for m in ac.find_overlapping_iter(text) {
-            let i = m.pattern().as_usize();
-            if seen.get(i).copied().unwrap_or(true) {
-                continue;
-            }
-            if self.trigger_decorator.get(i).copied().unwrap_or(false) {
-                // The line up to the match starts with `@`.
-                let line_start = bytes[..m.start()]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |p| p + 1);
-                let head = &bytes[line_start..m.start()];
-                if head.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'@') {
-                    continue;
-                }
-            }
-            seen[i] = true;
         }
+        let own;
+        let seen = match seen {
+            Some(seen) => seen,
+            None => match self.gate.scan(text.as_bytes()) {
+                Some(mut s) => {
+                    own = s.swap_remove(0);
+                    &own[..]
+                }
+                None => return true,
+            },
+        };
         let met = |source: bool| {
             self.needs.iter().any(|(s, groups)| {
                 *s == source
@@ -380,8 +377,9 @@ impl TaintRules {
             .flat_map(|f| f.rules.iter().map(|r| &r.meta))
     }
 
-    /// True when `file` should be parsed for taint analysis.
-    pub fn wants(&self, file: &SourceFile, prefilter: bool) -> bool {
+    /// True when `file` should be parsed for taint analysis. `seen`: which of
+    /// [`TaintRules::triggers`] occur in the file, when the caller already searched for them.
+    pub fn wants(&self, file: &SourceFile, prefilter: bool, seen: Option<&[bool]>) -> bool {
         let Some(lang) = file.language else {
             return false;
         };
@@ -389,7 +387,17 @@ impl TaintRules {
             .iter()
             .find(|f| f.family == lang.family())
             .and_then(LazyFamily::get)
-            .is_some_and(|f| !prefilter || f.may_flow(&file.text))
+            .is_some_and(|f| !prefilter || f.may_flow(&file.text, seen))
+    }
+
+    /// The prefilter triggers of `family`'s rules: (text, counts only on a decorator line),
+    /// indexed like the `seen` argument of [`TaintRules::wants`]. Compiles the family.
+    pub(crate) fn triggers(&self, family: Family) -> &[(String, bool)] {
+        self.families
+            .iter()
+            .find(|f| f.family == family)
+            .and_then(LazyFamily::get)
+            .map_or(&[], |f| &f.triggers[..])
     }
 
     /// Analyzes one parsed file; findings go to `out`.
