@@ -17,10 +17,10 @@ impl<'t> Model<'t> {
         scope: ScopeId,
         ref_names: &dyn Fn(&str) -> bool,
     ) -> Option<ScopeId> {
-        match node.kind() {
+        match node.kind_name() {
             "call_expression" | "new_expression" => {
                 self.calls.push((node, scope));
-                if node.kind() == "call_expression" {
+                if node.kind_name() == "call_expression" {
                     if let Some(m) = self.js_required_module(node, scope) {
                         self.imports.push((node, m));
                     }
@@ -35,10 +35,11 @@ impl<'t> Model<'t> {
                 self.imports.push((node, module.clone()));
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
-                    match ch.kind() {
+                    match ch.kind_name() {
                         "import_clause" => self.bind_import_clause(ch, scope, &module),
                         "import_require_clause" => {
-                            if let Some(id) = ch.named_child(0).filter(|n| n.kind() == "identifier")
+                            if let Some(id) =
+                                ch.named_child(0).filter(|n| n.kind_name() == "identifier")
                             {
                                 self.bind(scope, self.src(id), Bind::Import(module.clone()));
                             }
@@ -50,7 +51,7 @@ impl<'t> Model<'t> {
             "variable_declarator" => {
                 let name = node.field("name")?;
                 let value = node.field("value");
-                match (name.kind(), value) {
+                match (name.kind_name(), value) {
                     ("identifier", Some(v)) => self.bind(scope, self.src(name), Bind::Value(v)),
                     ("identifier", None) => self.bind(scope, self.src(name), Bind::Opaque),
                     ("object_pattern", Some(v)) => self.bind_object_pattern(name, v, scope),
@@ -59,14 +60,14 @@ impl<'t> Model<'t> {
             }
             "assignment_expression" => {
                 if let (Some(l), Some(r)) = (node.field("left"), node.field("right")) {
-                    if l.kind() == "identifier" {
+                    if l.kind_name() == "identifier" {
                         let target = self.lookup(scope, self.src(l)).map_or(scope, |(s, _)| s);
                         self.bind(target, self.src(l), Bind::Value(r));
                     }
                 }
             }
             "augmented_assignment_expression" => {
-                if let Some(l) = node.field("left").filter(|l| l.kind() == "identifier") {
+                if let Some(l) = node.field("left").filter(|l| l.kind_name() == "identifier") {
                     let target = self.lookup(scope, self.src(l)).map_or(scope, |(s, _)| s);
                     self.bind(target, self.src(l), Bind::Opaque);
                 }
@@ -82,7 +83,7 @@ impl<'t> Model<'t> {
                 if let (Some(n), true) = (
                     name,
                     matches!(
-                        node.kind(),
+                        node.kind_name(),
                         "function_declaration" | "generator_function_declaration"
                     ),
                 ) {
@@ -119,9 +120,9 @@ impl<'t> Model<'t> {
             "identifier" if ref_names(self.src(node)) => {
                 let skip = node.parent().is_some_and(|p| {
                     matches!(
-                        p.kind(),
+                        p.kind_name(),
                         "import_specifier" | "import_clause" | "namespace_import"
-                    ) || (p.kind() == "variable_declarator"
+                    ) || (p.kind_name() == "variable_declarator"
                         && p.field("name").map(|n| n.id()) == Some(node.id()))
                 });
                 if !skip {
@@ -136,7 +137,7 @@ impl<'t> Model<'t> {
     fn bind_import_clause(&mut self, clause: Node<'t>, scope: ScopeId, module: &str) {
         let mut c = clause.walk();
         for ch in clause.named_children(&mut c) {
-            match ch.kind() {
+            match ch.kind_name() {
                 "identifier" => self.bind(scope, self.src(ch), Bind::Import(module.to_owned())),
                 "namespace_import" => {
                     if let Some(id) = ch.named_child(0) {
@@ -146,13 +147,13 @@ impl<'t> Model<'t> {
                 "named_imports" => {
                     let mut c2 = ch.walk();
                     for spec in ch.named_children(&mut c2) {
-                        if spec.kind() != "import_specifier" {
+                        if spec.kind_name() != "import_specifier" {
                             continue;
                         }
                         let Some(name) = spec.field("name") else {
                             continue;
                         };
-                        let imported = if name.kind() == "string" {
+                        let imported = if name.kind_name() == "string" {
                             self.string_value(name).unwrap_or_default()
                         } else {
                             self.src(name).to_owned()
@@ -174,14 +175,14 @@ impl<'t> Model<'t> {
     fn bind_object_pattern(&mut self, pattern: Node<'t>, value: Node<'t>, scope: ScopeId) {
         let mut c = pattern.walk();
         for p in pattern.named_children(&mut c) {
-            match p.kind() {
+            match p.kind_name() {
                 "shorthand_property_identifier_pattern" => {
                     let n = self.src(p);
                     self.bind(scope, n, Bind::Member(value, n.to_owned()));
                 }
                 "object_assignment_pattern" => {
                     if let Some(l) = p.field("left") {
-                        if l.kind() == "shorthand_property_identifier_pattern" {
+                        if l.kind_name() == "shorthand_property_identifier_pattern" {
                             let n = self.src(l);
                             self.bind(scope, n, Bind::Member(value, n.to_owned()));
                         } else {
@@ -194,7 +195,7 @@ impl<'t> Model<'t> {
                         .field("key")
                         .map(|k| self.src(k).trim_matches(['"', '\'']).to_owned());
                     match (key, p.field("value")) {
-                        (Some(k), Some(v)) if v.kind() == "identifier" => {
+                        (Some(k), Some(v)) if v.kind_name() == "identifier" => {
                             self.bind(scope, self.src(v), Bind::Member(value, k));
                         }
                         (_, Some(v)) => self.bind_pattern(v, scope),
@@ -284,7 +285,7 @@ impl<'t> Model<'t> {
         }
         let node = self.unwrap(node);
         let sub = |n: Node<'t>| self.request_at(n, scope, depth + 1);
-        match node.kind() {
+        match node.kind_name() {
             "member_expression" => {
                 let (Some(obj), Some(prop)) = (node.field("object"), node.field("property")) else {
                     return false;
@@ -314,7 +315,7 @@ impl<'t> Model<'t> {
                 let mut c = node.walk();
                 let parts: Vec<Node<'t>> = node
                     .named_children(&mut c)
-                    .filter(|n| n.kind() == "template_substitution")
+                    .filter(|n| n.kind_name() == "template_substitution")
                     .collect();
                 parts.into_iter().any(|p| p.named_child(0).is_some_and(sub))
             }
@@ -331,7 +332,7 @@ impl<'t> Model<'t> {
                 let Some(callee) = self.callee(node) else {
                     return false;
                 };
-                if callee.kind() == "member_expression" {
+                if callee.kind_name() == "member_expression" {
                     if let (Some(obj), Some(prop)) =
                         (callee.field("object"), callee.field("property"))
                     {
@@ -370,7 +371,7 @@ impl<'t> Model<'t> {
             return false;
         }
         let obj = self.unwrap(obj);
-        let root_ok = match obj.kind() {
+        let root_ok = match obj.kind_name() {
             "identifier" => {
                 let name = self.src(obj);
                 let lambda_only = name == "event";
@@ -387,7 +388,7 @@ impl<'t> Model<'t> {
     /// `req`, `request`, `ctx.request`, `ctx.req`, `this.req`: the request object itself.
     fn is_request_root_at(&self, obj: Node<'t>, scope: ScopeId) -> bool {
         let obj = self.unwrap(obj);
-        match obj.kind() {
+        match obj.kind_name() {
             "identifier" => {
                 let name = self.src(obj);
                 REQUEST_ROOTS.contains(&name)

@@ -236,7 +236,7 @@ impl<'t> Model<'t> {
             return;
         }
         let node = self.unwrap(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 let name = self.src(node);
                 self.resolve_name(name, scope, depth, out);
@@ -244,7 +244,7 @@ impl<'t> Model<'t> {
             "attribute" | "member_expression" => {
                 let (Some(obj), Some(prop)) = (
                     node.field("object"),
-                    node.field(if node.kind() == "attribute" {
+                    node.field(if node.kind_name() == "attribute" {
                         "attribute"
                     } else {
                         "property"
@@ -326,7 +326,7 @@ impl<'t> Model<'t> {
     /// Strips parentheses, type assertions and non-null assertions.
     pub fn unwrap(&self, mut node: Node<'t>) -> Node<'t> {
         for _ in 0..64 {
-            match node.kind() {
+            match node.kind_name() {
                 "parenthesized_expression"
                 | "as_expression"
                 | "non_null_expression"
@@ -335,7 +335,7 @@ impl<'t> Model<'t> {
                 | "await_expression" => {
                     let next = node.field("expression").or_else(|| node.named_child(0));
                     match next {
-                        Some(n) if n.kind() != "type_annotation" => node = n,
+                        Some(n) if n.kind_name() != "type_annotation" => node = n,
                         _ => return node,
                     }
                 }
@@ -365,7 +365,7 @@ impl<'t> Model<'t> {
         }
         let node = self.unwrap(node);
         let sub = |n: Node<'t>| self.kind_at(n, scope, depth + 1);
-        match (self.family, node.kind()) {
+        match (self.family, node.kind_name()) {
             (
                 _,
                 "integer" | "float" | "true" | "false" | "none" | "number" | "null" | "undefined",
@@ -374,7 +374,7 @@ impl<'t> Model<'t> {
                 let mut k = Kind::Literal;
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
-                    if ch.kind() == "interpolation" {
+                    if ch.kind_name() == "interpolation" {
                         let inner = ch.named_child(0).map_or(Kind::Dynamic, sub);
                         k = join_fmt(k, inner);
                     }
@@ -386,7 +386,7 @@ impl<'t> Model<'t> {
                 let mut k = Kind::Literal;
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
-                    if ch.kind() == "template_substitution" {
+                    if ch.kind_name() == "template_substitution" {
                         let inner = ch.named_child(0).map_or(Kind::Dynamic, sub);
                         k = join_fmt(k, inner);
                     }
@@ -413,7 +413,7 @@ impl<'t> Model<'t> {
                 let mut k = Kind::Literal;
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
-                    if ch.kind() == "comment" {
+                    if ch.kind_name() == "comment" {
                         continue;
                     }
                     match sub(ch) {
@@ -491,10 +491,10 @@ impl<'t> Model<'t> {
             return Kind::Dynamic;
         };
         let func = self.unwrap(func);
-        if !matches!(func.kind(), "attribute" | "member_expression") {
+        if !matches!(func.kind_name(), "attribute" | "member_expression") {
             return Kind::Dynamic;
         }
-        let field = if func.kind() == "attribute" {
+        let field = if func.kind_name() == "attribute" {
             "attribute"
         } else {
             "property"
@@ -521,7 +521,7 @@ impl<'t> Model<'t> {
         if let Some(args) = node.field("arguments") {
             let mut c = args.walk();
             for a in args.named_children(&mut c) {
-                let a = match a.kind() {
+                let a = match a.kind_name() {
                     "keyword_argument" => match a.field("value") {
                         Some(v) => v,
                         None => continue,
@@ -552,7 +552,7 @@ impl<'t> Model<'t> {
         let mut todo = vec![node];
         while let Some(node) = todo.pop() {
             let node = self.unwrap(node);
-            let found = match node.kind() {
+            let found = match node.kind_name() {
                 "string" | "concatenated_string" | "template_string" => true,
                 "binary_operator" | "binary_expression" => {
                     // Left operand first, as the recursive form did.
@@ -568,7 +568,7 @@ impl<'t> Model<'t> {
                 "call" | "call_expression" => node
                     .field("function")
                     .map(|f| self.unwrap(f))
-                    .filter(|f| matches!(f.kind(), "attribute" | "member_expression"))
+                    .filter(|f| matches!(f.kind_name(), "attribute" | "member_expression"))
                     .and_then(|f| f.field("object"))
                     .is_some_and(|o| self.is_stringish_shallow(o, scope, depth + 1)),
                 _ => false,
@@ -582,7 +582,7 @@ impl<'t> Model<'t> {
 
     fn is_stringish_shallow(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> bool {
         let node = self.unwrap(node);
-        match node.kind() {
+        match node.kind_name() {
             "string" | "concatenated_string" | "template_string" => true,
             "binary_operator" | "binary_expression" | "call" | "call_expression" => {
                 self.is_stringish_at(node, scope, depth)
@@ -601,7 +601,7 @@ impl<'t> Model<'t> {
             return None;
         }
         let node = self.unwrap(node);
-        match node.kind() {
+        match node.kind_name() {
             "true" => Some(Lit::Bool(true)),
             "false" => Some(Lit::Bool(false)),
             "none" | "null" | "undefined" => Some(Lit::None),
@@ -611,7 +611,7 @@ impl<'t> Model<'t> {
                 let mut c = node.walk();
                 if node
                     .named_children(&mut c)
-                    .any(|n| n.kind() == "template_substitution")
+                    .any(|n| n.kind_name() == "template_substitution")
                 {
                     return None;
                 }
@@ -676,7 +676,7 @@ impl<'t> Model<'t> {
         let mut c = node.walk();
         let mut any_content = false;
         for ch in node.named_children(&mut c) {
-            match ch.kind() {
+            match ch.kind_name() {
                 "string_content" | "string_fragment" => {
                     out.push_str(self.src(ch));
                     any_content = true;
@@ -719,16 +719,16 @@ impl<'t> Model<'t> {
 
     /// The method name of a callee written `x.name(...)`.
     pub fn method_name(&self, callee: Node<'t>) -> Option<&'t str> {
-        match callee.kind() {
+        match callee.kind_name() {
             "attribute" => callee.field("attribute").map(|n| self.src(n)),
             "member_expression" => callee.field("property").map(|n| self.src(n)),
             "subscript_expression" => {
                 let idx = callee.field("index")?;
-                if idx.kind() == "string" {
+                if idx.kind_name() == "string" {
                     let mut c = idx.walk();
                     let frag = idx
                         .named_children(&mut c)
-                        .find(|n| n.kind() == "string_fragment");
+                        .find(|n| n.kind_name() == "string_fragment");
                     frag.map(|n| self.src(n))
                 } else {
                     None
@@ -757,12 +757,12 @@ impl<'t> Model<'t> {
         let mut positional = Vec::new();
         let mut keywords: Vec<(&'t str, Node<'t>)> = Vec::new();
         let (mut star, mut kwstar) = (false, false);
-        if matches!(args.kind(), "generator_expression" | "template_string") {
+        if matches!(args.kind_name(), "generator_expression" | "template_string") {
             positional.push(args);
         } else {
             let mut c = args.walk();
             for a in args.named_children(&mut c) {
-                match a.kind() {
+                match a.kind_name() {
                     "comment" => {}
                     "keyword_argument" => {
                         if let (Some(n), Some(v)) = (a.field("name"), a.field("value")) {
@@ -838,7 +838,7 @@ impl<'t> Model<'t> {
 
     fn is_plain_literal(&self, node: Node<'t>) -> bool {
         matches!(
-            self.unwrap(node).kind(),
+            self.unwrap(node).kind_name(),
             "string"
                 | "number"
                 | "true"
@@ -854,12 +854,12 @@ impl<'t> Model<'t> {
     /// The object literal an expression is (directly or through a single `const`).
     pub fn object_literal(&self, node: Node<'t>, scope: ScopeId) -> Option<Node<'t>> {
         let node = self.unwrap(node);
-        match node.kind() {
+        match node.kind_name() {
             "object" => Some(node),
             "identifier" => {
                 let (v, s) = self.single_value(self.src(node), scope)?;
                 let v = self.unwrap(v);
-                (v.kind() == "object" && s <= scope).then_some(v)
+                (v.kind_name() == "object" && s <= scope).then_some(v)
             }
             _ => None,
         }
@@ -876,12 +876,12 @@ impl<'t> Model<'t> {
             let mut spread = false;
             let mut c = obj.walk();
             for p in obj.named_children(&mut c) {
-                match p.kind() {
+                match p.kind_name() {
                     "pair" => {
                         let Some(k) = p.field("key") else {
                             continue;
                         };
-                        let key = match k.kind() {
+                        let key = match k.kind_name() {
                             "string" => self.string_value(k).unwrap_or_default(),
                             _ => self.src(k).to_owned(),
                         };
@@ -910,7 +910,7 @@ impl<'t> Model<'t> {
     /// For `require('x')` / `import('x')` calls: the module name `x` (without `node:`).
     pub fn js_required_module(&self, call: Node<'t>, scope: ScopeId) -> Option<String> {
         let func = call.field("function")?;
-        let is_require = match func.kind() {
+        let is_require = match func.kind_name() {
             "import" => true,
             "identifier" => self.src(func) == "require" && self.lookup(scope, "require").is_none(),
             _ => false,
@@ -931,7 +931,7 @@ impl<'t> Model<'t> {
         let mut names = Vec::new();
         for n in self.ancestors(node) {
             if matches!(
-                n.kind(),
+                n.kind_name(),
                 "function_definition"
                     | "function_declaration"
                     | "method_definition"
@@ -948,7 +948,7 @@ impl<'t> Model<'t> {
     /// True under `if __name__ == "__main__":`.
     pub fn in_main_guard(&self, node: Node<'t>) -> bool {
         for n in self.ancestors(node) {
-            if n.kind() == "if_statement" {
+            if n.kind_name() == "if_statement" {
                 if let Some(c) = n.field("condition") {
                     let t = self.src(c);
                     if t.contains("__name__") && t.contains("__main__") {
@@ -965,7 +965,7 @@ impl<'t> Model<'t> {
     pub fn context_names(&self, node: Node<'t>) -> Vec<&'t str> {
         let mut out = Vec::new();
         for (steps, n) in self.ancestors(node).into_iter().enumerate() {
-            match n.kind() {
+            match n.kind_name() {
                 "assignment" | "augmented_assignment" | "assignment_expression" => {
                     if let Some(l) = n.field("left") {
                         out.push(self.src(l));
@@ -1086,7 +1086,7 @@ mod tests {
                     model.scope_at(node),
                     model.scope_at_slow(node),
                     "{lang:?}: {} at {:?}",
-                    node.kind(),
+                    node.kind_name(),
                     node.byte_range()
                 );
                 n += 1;

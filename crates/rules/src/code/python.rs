@@ -13,12 +13,12 @@ impl<'t> Model<'t> {
         scope: ScopeId,
         ref_names: &dyn Fn(&str) -> bool,
     ) -> Option<ScopeId> {
-        match node.kind() {
+        match node.kind_name() {
             "call" => self.calls.push((node, scope)),
             "import_statement" => {
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
-                    match ch.kind() {
+                    match ch.kind_name() {
                         "dotted_name" => {
                             let full = self.src(ch);
                             let first = full.split('.').next().unwrap_or(full).trim();
@@ -45,7 +45,7 @@ impl<'t> Model<'t> {
                 self.imports.push((node, module.clone()));
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
-                    if ch.kind() == "wildcard_import" {
+                    if ch.kind_name() == "wildcard_import" {
                         if let Some(s) = self.scopes.get_mut(scope) {
                             s.wildcards.push(module.clone());
                         }
@@ -53,7 +53,7 @@ impl<'t> Model<'t> {
                 }
                 let mut c = node.walk();
                 for ch in node.children_by_field_name("name", &mut c) {
-                    let (name_node, local) = match ch.kind() {
+                    let (name_node, local) = match ch.kind_name() {
                         "aliased_import" => match (ch.field("name"), ch.field("alias")) {
                             (Some(n), Some(a)) => (n, self.src(a)),
                             _ => continue,
@@ -89,17 +89,17 @@ impl<'t> Model<'t> {
                 };
                 let mut value = right;
                 // Chained: a = b = value.
-                while let Some(v) = value.filter(|v| v.kind() == "assignment") {
+                while let Some(v) = value.filter(|v| v.kind_name() == "assignment") {
                     value = v.field("right");
                 }
-                match (left.kind(), value) {
+                match (left.kind_name(), value) {
                     ("identifier", Some(v)) => self.bind(scope, self.src(left), Bind::Value(v)),
                     ("identifier", None) => {}
                     _ => self.bind_pattern(left, scope),
                 }
             }
             "augmented_assignment" => {
-                if let Some(l) = node.field("left").filter(|l| l.kind() == "identifier") {
+                if let Some(l) = node.field("left").filter(|l| l.kind_name() == "identifier") {
                     self.bind(scope, self.src(l), Bind::Opaque);
                 }
             }
@@ -109,7 +109,7 @@ impl<'t> Model<'t> {
                 }
             }
             "as_pattern_target" | "named_expression" => {
-                let target = if node.kind() == "named_expression" {
+                let target = if node.kind_name() == "named_expression" {
                     node.field("name")
                 } else {
                     Some(node)
@@ -123,10 +123,10 @@ impl<'t> Model<'t> {
                 let mut c = node.walk();
                 let mut after_as = false;
                 for ch in node.children(&mut c) {
-                    if after_as && ch.kind() == "identifier" {
+                    if after_as && ch.kind_name() == "identifier" {
                         self.bind(scope, self.src(ch), Bind::Opaque);
                     }
-                    after_as = ch.kind() == "as";
+                    after_as = ch.kind_name() == "as";
                 }
             }
             "attribute" => {
@@ -146,7 +146,7 @@ impl<'t> Model<'t> {
 
     fn is_load_identifier(&self, node: Node<'t>) -> bool {
         let Some(p) = node.parent() else { return true };
-        match p.kind() {
+        match p.kind_name() {
             "attribute" => p.field("attribute").map(|a| a.id()) != Some(node.id()),
             "dotted_name"
             | "aliased_import"
@@ -157,7 +157,7 @@ impl<'t> Model<'t> {
             | "default_parameter"
             | "typed_parameter"
             | "import_from_statement" => {
-                p.kind() == "keyword_argument"
+                p.kind_name() == "keyword_argument"
                     && p.field("value").map(|v| v.id()) == Some(node.id())
             }
             "assignment" => p.field("left").map(|l| l.id()) != Some(node.id()),
@@ -175,7 +175,7 @@ impl<'t> Model<'t> {
             if steps > 10_000 {
                 break;
             }
-            match n.kind() {
+            match n.kind_name() {
                 "identifier" | "shorthand_property_identifier_pattern" => {
                     self.bind(scope, self.src(n), Bind::Opaque);
                     continue;
@@ -200,11 +200,11 @@ impl<'t> Model<'t> {
                 // Skip default values: `value` / `right` fields.
                 let field = n.field_name_for_named_child(i as u32);
                 if matches!(field, Some("value" | "right" | "type" | "key"))
-                    && n.kind() != "pair_pattern"
+                    && n.kind_name() != "pair_pattern"
                 {
                     continue;
                 }
-                if n.kind() == "pair_pattern" && field == Some("key") {
+                if n.kind_name() == "pair_pattern" && field == Some("key") {
                     continue;
                 }
                 stack.push(ch);

@@ -243,22 +243,22 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
-        if is_function(node.kind()) {
+        if is_function(node.kind_name()) {
             all.push(node);
             if let Some(name) = function_name(m, node) {
                 let method = match m.family {
                     Family::Python => node
                         .parent()
                         .and_then(|p| {
-                            if p.kind() == "decorated_definition" {
+                            if p.kind_name() == "decorated_definition" {
                                 p.parent()
                             } else {
                                 Some(p)
                             }
                         })
                         .and_then(|b| b.parent())
-                        .is_some_and(|c| c.kind() == "class_definition"),
-                    Family::JavaScript => node.kind() == "method_definition",
+                        .is_some_and(|c| c.kind_name() == "class_definition"),
+                    Family::JavaScript => node.kind_name() == "method_definition",
                 };
                 funcs.entry(name).or_default().push((node, method));
             }
@@ -342,13 +342,17 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
 /// The class a method belongs to (Python `def` in a class body, JS `method_definition`).
 fn class_of(f: Node<'_>) -> Option<Node<'_>> {
     let mut p = f.parent()?;
-    if p.kind() == "decorated_definition" {
+    if p.kind_name() == "decorated_definition" {
         p = p.parent()?;
     }
-    match p.kind() {
+    match p.kind_name() {
         "block" | "class_body" => {
             let c = p.parent()?;
-            matches!(c.kind(), "class_definition" | "class_declaration" | "class").then_some(c)
+            matches!(
+                c.kind_name(),
+                "class_definition" | "class_declaration" | "class"
+            )
+            .then_some(c)
         }
         _ => None,
     }
@@ -359,13 +363,13 @@ fn function_name<'t>(m: &Model<'t>, f: Node<'t>) -> Option<&'t str> {
         return Some(m.src(n));
     }
     let p = f.parent()?;
-    match p.kind() {
+    match p.kind_name() {
         "variable_declarator" => p
             .field("name")
-            .filter(|n| n.kind() == "identifier")
+            .filter(|n| n.kind_name() == "identifier")
             .map(|n| m.src(n)),
         "pair" => p.field("key").map(|n| m.src(n)),
-        "assignment_expression" => p.field("left").and_then(|l| match l.kind() {
+        "assignment_expression" => p.field("left").and_then(|l| match l.kind_name() {
             "identifier" => Some(m.src(l)),
             "member_expression" => l.field("property").map(|n| m.src(n)),
             _ => None,
@@ -386,10 +390,10 @@ fn params<'t>(m: &Model<'t>, f: Node<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
     };
     let mut c = ps.walk();
     for p in ps.named_children(&mut c) {
-        match p.kind() {
+        match p.kind_name() {
             "identifier" => out.push((p, None)),
             "typed_parameter" => {
-                let name = p.named_child(0).filter(|n| n.kind() == "identifier");
+                let name = p.named_child(0).filter(|n| n.kind_name() == "identifier");
                 if let Some(n) = name {
                     out.push((n, p.field("type")));
                 }
@@ -426,11 +430,14 @@ impl<'a, 't> Engine<'a, 't> {
     fn route_params(&self, f: Node<'t>) -> State {
         let mut st = State::new();
         let decorators: Vec<Node<'t>> = match self.m.family {
-            Family::Python => match f.parent().filter(|p| p.kind() == "decorated_definition") {
+            Family::Python => match f
+                .parent()
+                .filter(|p| p.kind_name() == "decorated_definition")
+            {
                 Some(p) => {
                     let mut c = p.walk();
                     p.named_children(&mut c)
-                        .filter(|n| n.kind() == "decorator")
+                        .filter(|n| n.kind_name() == "decorator")
                         .filter_map(|d| d.named_child(0))
                         .collect()
                 }
@@ -447,7 +454,7 @@ impl<'a, 't> Engine<'a, 't> {
                 continue;
             }
             let route = decorators.iter().find(|d| {
-                let callee = if d.kind() == "call" {
+                let callee = if d.kind_name() == "call" {
                     self.m.callee(**d)
                 } else {
                     Some(**d)
@@ -467,7 +474,7 @@ impl<'a, 't> Engine<'a, 't> {
             let route_text = self.src(*route);
             for (i, (name, ty)) in params(self.m, f).into_iter().enumerate() {
                 let pname = self.src(name);
-                if name.kind() != "identifier" || (i == 0 && matches!(pname, "self" | "cls")) {
+                if name.kind_name() != "identifier" || (i == 0 && matches!(pname, "self" | "cls")) {
                     continue;
                 }
                 if let Some(t) = ty {
@@ -516,7 +523,7 @@ impl<'a, 't> Engine<'a, 't> {
         self.frame.scope = self.m.scope_of.get(&f.id()).copied().unwrap_or(saved);
         let saved_ret = self.frame.ret.take();
         if let Some(body) = f.field("body") {
-            if matches!(body.kind(), "block" | "statement_block") {
+            if matches!(body.kind_name(), "block" | "statement_block") {
                 self.exec(body, &mut st);
             } else {
                 let t = self.eval(body, &mut st);
@@ -538,7 +545,7 @@ impl<'a, 't> Engine<'a, 't> {
         let mut init = st.clone();
         let ps = params(self.m, f);
         for (p, _) in &ps {
-            if p.kind() == "identifier" {
+            if p.kind_name() == "identifier" {
                 init.remove(self.src(*p));
             }
         }
@@ -555,7 +562,7 @@ impl<'a, 't> Engine<'a, 't> {
 
     /// Runs a statement; true when it always leaves the enclosing block (return, raise, ...).
     fn exec(&mut self, node: Node<'t>, st: &mut State) -> bool {
-        match node.kind() {
+        match node.kind_name() {
             "module" | "program" | "block" | "statement_block" | "else_clause"
             | "finally_clause" => {
                 let mut c = node.walk();
@@ -637,14 +644,14 @@ impl<'a, 't> Engine<'a, 't> {
                 let mut c = node.walk();
                 let children: Vec<Node<'t>> = node.named_children(&mut c).collect();
                 for ch in children {
-                    if ch.kind() == "with_clause" {
+                    if ch.kind_name() == "with_clause" {
                         let mut c2 = ch.walk();
                         let items: Vec<Node<'t>> = ch.named_children(&mut c2).collect();
                         for item in items {
                             let Some(v) = item.field("value") else {
                                 continue;
                             };
-                            if v.kind() == "as_pattern" {
+                            if v.kind_name() == "as_pattern" {
                                 let t = match v.named_child(0) {
                                     Some(e) => self.eval(e, st),
                                     None => None,
@@ -668,7 +675,7 @@ impl<'a, 't> Engine<'a, 't> {
                 let mut c = node.walk();
                 let decls: Vec<Node<'t>> = node.named_children(&mut c).collect();
                 for d in decls {
-                    if d.kind() != "variable_declarator" {
+                    if d.kind_name() != "variable_declarator" {
                         continue;
                     }
                     let Some(name) = d.field("name") else {
@@ -716,7 +723,7 @@ impl<'a, 't> Engine<'a, 't> {
             "decorated_definition" => {
                 if let Some(d) = node
                     .field("definition")
-                    .filter(|d| d.kind() == "function_definition")
+                    .filter(|d| d.kind_name() == "function_definition")
                 {
                     self.run_nested(d, st, None);
                     if let Some(n) = d.field("name") {
@@ -735,7 +742,7 @@ impl<'a, 't> Engine<'a, 't> {
             | "nonlocal_statement"
             | "empty_statement"
             | "export_statement" => {
-                if node.kind() == "export_statement" {
+                if node.kind_name() == "export_statement" {
                     if let Some(d) = node.field("declaration") {
                         return self.exec(d, st);
                     }
@@ -806,7 +813,7 @@ impl<'a, 't> Engine<'a, 't> {
         let Some((first, rest)) = alts.split_first() else {
             return false;
         };
-        if first.kind() != "elif_clause" {
+        if first.kind_name() != "elif_clause" {
             return match first.field("body") {
                 Some(b) => self.exec(b, st),
                 None => self.exec(*first, st),
@@ -865,12 +872,13 @@ impl<'a, 't> Engine<'a, 't> {
                 let t = iter
                     .as_ref()
                     .map(|t| step(t, v, format!("loop variable `{}`", self.src(v))));
-                let target =
-                    if v.kind() == "lexical_declaration" || v.kind() == "variable_declaration" {
-                        v.named_child(0).and_then(|d| d.field("name")).unwrap_or(v)
-                    } else {
-                        v
-                    };
+                let target = if v.kind_name() == "lexical_declaration"
+                    || v.kind_name() == "variable_declaration"
+                {
+                    v.named_child(0).and_then(|d| d.field("name")).unwrap_or(v)
+                } else {
+                    v
+                };
                 self.assign(target, t, &mut inner);
             }
             self.exec(body, &mut inner);
@@ -896,7 +904,7 @@ impl<'a, 't> Engine<'a, 't> {
         let mut finally = None;
         let mut c = node.walk();
         for ch in node.named_children(&mut c) {
-            match ch.kind() {
+            match ch.kind_name() {
                 "except_clause" | "except_group_clause" | "catch_clause" => handlers.push(ch),
                 "else_clause" => else_clause = Some(ch),
                 "finally_clause" => finally = Some(ch),
@@ -920,7 +928,7 @@ impl<'a, 't> Engine<'a, 't> {
             join(&mut hs, &after_body);
             let body = h.field("body").or_else(|| {
                 let mut c = h.walk();
-                let b = h.named_children(&mut c).find(|n| n.kind() == "block");
+                let b = h.named_children(&mut c).find(|n| n.kind_name() == "block");
                 b
             });
             if let Some(b) = body {
@@ -955,7 +963,7 @@ impl<'a, 't> Engine<'a, 't> {
         let cond = self.m.unwrap(cond);
         let mut then_k = Vec::new();
         let mut else_k = Vec::new();
-        match cond.kind() {
+        match cond.kind_name() {
             "comparison_operator" => {
                 let text = self.src(cond);
                 if let Some(l) = cond.named_child(0) {
@@ -1012,7 +1020,7 @@ impl<'a, 't> Engine<'a, 't> {
                         .field("arguments")
                         .and_then(|a| a.named_child(0))
                         .map(|a| {
-                            if a.kind() == "keyword_argument" {
+                            if a.kind_name() == "keyword_argument" {
                                 a.field("value").unwrap_or(a)
                             } else {
                                 a
@@ -1053,7 +1061,7 @@ impl<'a, 't> Engine<'a, 't> {
     /// The state key of an identifier or attribute path (`x`, `self.cmd`, `opts.a.b`).
     fn key(&self, node: Node<'t>) -> Option<String> {
         let node = self.m.unwrap(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" | "shorthand_property_identifier_pattern" | "this" => {
                 Some(self.src(node).to_owned())
             }
@@ -1089,7 +1097,7 @@ impl<'a, 't> Engine<'a, 't> {
     }
 
     fn eval_inner(&mut self, node: Node<'t>, st: &mut State) -> T {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 let name = self.src(node);
                 if let Some(t) = st.get(name) {
@@ -1213,8 +1221,8 @@ impl<'a, 't> Engine<'a, 't> {
                     return None;
                 };
                 // a, b = x, y: element by element.
-                if matches!(left.kind(), "pattern_list" | "tuple_pattern")
-                    && matches!(right.kind(), "expression_list" | "tuple")
+                if matches!(left.kind_name(), "pattern_list" | "tuple_pattern")
+                    && matches!(right.kind_name(), "expression_list" | "tuple")
                     && left.named_child_count() == right.named_child_count()
                 {
                     let mut acc = None;
@@ -1256,7 +1264,7 @@ impl<'a, 't> Engine<'a, 't> {
                 let mut c = node.walk();
                 let ch: Vec<Node<'t>> = node.named_children(&mut c).collect();
                 for n in &ch {
-                    if n.kind() == "for_in_clause" {
+                    if n.kind_name() == "for_in_clause" {
                         let t = match n.field("right") {
                             Some(r) => self.eval(r, &mut inner),
                             None => None,
@@ -1268,9 +1276,9 @@ impl<'a, 't> Engine<'a, 't> {
                 }
                 let mut acc = None;
                 for n in &ch {
-                    if n.kind() != "for_in_clause" {
+                    if n.kind_name() != "for_in_clause" {
                         let t = self.eval(*n, &mut inner);
-                        if n.kind() != "if_clause" {
+                        if n.kind_name() != "if_clause" {
                             acc = union(acc, t);
                         }
                     }
@@ -1283,7 +1291,7 @@ impl<'a, 't> Engine<'a, 't> {
             },
             "pair" => {
                 if let Some(k) = node.field("key") {
-                    if k.kind() == "computed_property_name" {
+                    if k.kind_name() == "computed_property_name" {
                         self.eval(k, st);
                     }
                 }
@@ -1303,7 +1311,7 @@ impl<'a, 't> Engine<'a, 't> {
             return None;
         }
         // Resolving is the costly part: only names whose last segment a source ends with.
-        let last = match node.kind() {
+        let last = match node.kind_name() {
             "identifier" => self.src(node),
             _ => node
                 .field("attribute")
@@ -1345,7 +1353,7 @@ impl<'a, 't> Engine<'a, 't> {
             if !s.params.iter().any(|p| p == obj_text) {
                 continue;
             }
-            let is_param = match obj.kind() {
+            let is_param = match obj.kind_name() {
                 "identifier" => self
                     .m
                     .lookup(self.frame.scope, obj_text)
@@ -1366,7 +1374,7 @@ impl<'a, 't> Engine<'a, 't> {
 
     /// Binds the value of an assignment to its target.
     fn assign(&mut self, left: Node<'t>, t: T, st: &mut State) {
-        match left.kind() {
+        match left.kind_name() {
             "identifier" | "shorthand_property_identifier_pattern" => {
                 let name = self.src(left);
                 match t {
@@ -1436,7 +1444,7 @@ impl<'a, 't> Engine<'a, 't> {
         // is sent as JSON).
         if at.field("right").is_some_and(|r| {
             matches!(
-                self.m.unwrap(r).kind(),
+                self.m.unwrap(r).kind_name(),
                 "object" | "array" | "dictionary" | "list"
             )
         }) {
@@ -1444,7 +1452,7 @@ impl<'a, 't> Engine<'a, 't> {
         }
         let mut found = Vec::new();
         let left = self.m.unwrap(left);
-        match left.kind() {
+        match left.kind_name() {
             "member_expression" | "attribute" if !self.ft.assign_sinks.is_empty() => {
                 let names = self.target_names(left);
                 let method = self.m.method_name(left);
@@ -1493,21 +1501,21 @@ impl<'a, 't> Engine<'a, 't> {
         let mut args: Vec<(Option<&'t str>, Node<'t>, T)> = Vec::new();
         let mut callbacks: Vec<Node<'t>> = Vec::new();
         if let Some(a) = node.field("arguments") {
-            if a.kind() == "template_string" {
+            if a.kind_name() == "template_string" {
                 // Tagged templates (sql`...`, html`...`) get the parts separately; only
                 // String.raw keeps them as text.
                 let t = self.eval(a, st);
                 let raw = callee.is_some_and(|c| self.src(c) == "String.raw");
                 return if raw { t } else { None };
             }
-            if matches!(a.kind(), "generator_expression") {
+            if matches!(a.kind_name(), "generator_expression") {
                 let t = self.eval(a, st);
                 args.push((None, a, t));
             } else {
                 let mut c = a.walk();
                 let children: Vec<Node<'t>> = a.named_children(&mut c).collect();
                 for ch in children {
-                    match ch.kind() {
+                    match ch.kind_name() {
                         "comment" => {}
                         "keyword_argument" => {
                             let name = ch.field("name").map(|n| self.src(n));
@@ -1535,7 +1543,7 @@ impl<'a, 't> Engine<'a, 't> {
         };
         let callee_t = self.eval(callee, st);
         let mut names = self.m.resolve(callee, self.frame.scope);
-        if names.is_empty() && matches!(callee.kind(), "attribute" | "member_expression") {
+        if names.is_empty() && matches!(callee.kind_name(), "attribute" | "member_expression") {
             self.derived(callee, self.frame.scope, 0, &mut names);
             let text = compact(self.src(callee));
             if !names.contains(&text) {
@@ -1732,24 +1740,24 @@ impl<'a, 't> Engine<'a, 't> {
         depth: usize,
     ) -> Option<T> {
         let mut v = self.m.unwrap(v);
-        if v.kind() == "identifier" && depth == 0 {
+        if v.kind_name() == "identifier" && depth == 0 {
             // `q = {...}; find(q)`: the literal the name is bound to (once).
             let (lit, _) = self.m.single_value(self.src(v), self.frame.scope)?;
             v = self.m.unwrap(lit);
         }
-        if !matches!(v.kind(), "dictionary" | "object") || depth > 8 {
+        if !matches!(v.kind_name(), "dictionary" | "object") || depth > 8 {
             return None;
         }
         let mut acc = None;
         let mut c = v.walk();
         let children: Vec<Node<'t>> = v.named_children(&mut c).collect();
         for ch in children {
-            match ch.kind() {
+            match ch.kind_name() {
                 "pair" => {
                     let Some(k) = ch.field("key") else {
                         continue;
                     };
-                    let name = match k.kind() {
+                    let name = match k.kind_name() {
                         "string" => self.m.string_value(k).unwrap_or_default(),
                         _ => self.src(k).to_owned(),
                     };
@@ -1798,7 +1806,7 @@ impl<'a, 't> Engine<'a, 't> {
             return;
         }
         let node = self.m.unwrap(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => {
                 let r = self.m.resolve(node, scope);
                 if !r.is_empty() {
@@ -1809,7 +1817,7 @@ impl<'a, 't> Engine<'a, 't> {
                 match self.m.single_value(name, scope) {
                     Some((v, s))
                         if matches!(
-                            self.m.unwrap(v).kind(),
+                            self.m.unwrap(v).kind_name(),
                             "call"
                                 | "call_expression"
                                 | "new_expression"
@@ -1883,7 +1891,7 @@ impl<'a, 't> Engine<'a, 't> {
         let mut n = self.m.unwrap(v);
         // The leftmost part of a concatenation.
         for _ in 0..16 {
-            match n.kind() {
+            match n.kind_name() {
                 "binary_operator" | "binary_expression" => match n.field("left") {
                     Some(l) => n = self.m.unwrap(l),
                     None => return false,
@@ -1891,7 +1899,7 @@ impl<'a, 't> Engine<'a, 't> {
                 _ => break,
             }
         }
-        let text = match n.kind() {
+        let text = match n.kind_name() {
             "string" | "template_string" => {
                 let raw = self.src(n);
                 let raw = raw.trim_start_matches(|c: char| c.is_ascii_alphabetic());
@@ -1920,7 +1928,7 @@ impl<'a, 't> Engine<'a, 't> {
         callee: Node<'t>,
         args: &[(Option<&'t str>, Node<'t>, T)],
     ) -> Option<T> {
-        let (name, via_self) = match callee.kind() {
+        let (name, via_self) = match callee.kind_name() {
             "identifier" => (self.src(callee), false),
             "attribute" | "member_expression" => {
                 let obj = callee.field("object")?;
