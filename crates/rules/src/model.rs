@@ -381,10 +381,10 @@ fn kinds(
 }
 
 fn last_segment(name: &str) -> &str {
-    name.trim_end_matches('*')
-        .rsplit('.')
-        .next()
-        .unwrap_or(name)
+    name.rsplit('.')
+        .map(|s| s.trim_matches('*'))
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
 }
 
 /// Parses and validates one code-rule file.
@@ -676,6 +676,14 @@ equals = true
         let r = load_code_rule("rules/python/t.toml", GOOD).expect("valid");
         assert_eq!(r.meta.id, "py-test-rule");
         assert_eq!(r.triggers, ["run"]);
+        // A wildcard's trigger is the last literal segment (not an empty one: the rule would
+        // then run on every file).
+        let wild = GOOD.replace(
+            "call = [\"subprocess.run\"]",
+            "call = [\"requests.*\", \"*.get\", \"pino*\"]",
+        );
+        let r = load_code_rule("rules/python/t.toml", &wild).expect("valid");
+        assert_eq!(r.triggers, ["requests", "get", "pino"]);
     }
 
     #[test]
