@@ -229,8 +229,12 @@ pub struct CodeRule {
     pub matcher: Matcher,
     /// Context restrictions.
     pub context: Context,
-    /// Prefilter literals: the rule can only match a file containing one of them (empty = always).
-    pub triggers: Vec<String>,
+    /// Prefilter: the rule can only match a file whose text holds every string of one of these
+    /// alternatives (empty: always runs). Derived from the names the rule matches (each name's
+    /// dotted segments: `requests.get` needs `requests` and `get`) and the keyword arguments it
+    /// needs present (`verify=False` needs `verify`), or given as `match.triggers` (each one an
+    /// alternative).
+    pub triggers: Vec<Vec<String>>,
 }
 
 /// The metadata every rule kind (code, taint) writes, borrowed from its raw TOML form.
@@ -380,11 +384,15 @@ fn kinds(
     Ok(out)
 }
 
-fn last_segment(name: &str) -> &str {
-    name.rsplit('.')
+/// The literal parts of a dotted name, without wildcards (`requests.*`: `requests`;
+/// `*.get`: `get`): a file that calls or references the name holds each of them, at the use or
+/// in the import that binds it (`import subprocess as sp; sp.run()`).
+fn literal_segments(name: &str) -> Vec<String> {
+    name.split('.')
         .map(|s| s.trim_matches('*'))
-        .find(|s| !s.is_empty())
-        .unwrap_or("")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Parses and validates one code-rule file.
@@ -469,7 +477,10 @@ pub fn load_code_rule_with(
             "capture constraints need `query`".to_owned(),
         ));
     }
-    let mut triggers: Vec<String> = m.triggers.clone();
+    let mut triggers: Vec<Vec<String>> = m.triggers.iter().map(|t| vec![t.clone()]).collect();
+    let derive = |names: &[String]| -> Vec<Vec<String>> {
+        names.iter().map(|n| literal_segments(n)).collect()
+    };
     let matcher = if let Some(names) = &m.call {
         check_names(file, &id, "match.call", names)?;
         let mut args = Vec::new();
@@ -509,7 +520,19 @@ pub fn load_code_rule_with(
             });
         }
         if triggers.is_empty() {
-            triggers = names.iter().map(|n| last_segment(n).to_owned()).collect();
+            triggers = derive(names);
+        }
+        // A keyword argument that must be present (not only absent, and not reachable by
+        // position in Python) is written in the file: `verify=False`, `{ rejectUnauthorized }`.
+        let required: Vec<String> = args
+            .iter()
+            .filter(|a| !a.kinds.contains(&Kind::Missing))
+            .filter(|a| a.position.is_none() || family == Family::JavaScript)
+            .filter_map(|a| a.name.as_deref())
+            .filter_map(|n| literal_segments(n).pop())
+            .collect();
+        for alt in &mut triggers {
+            alt.extend(required.iter().cloned());
         }
         Matcher::Call {
             names: names.clone(),
@@ -518,16 +541,13 @@ pub fn load_code_rule_with(
     } else if let Some(names) = &m.reference {
         check_names(file, &id, "match.reference", names)?;
         if triggers.is_empty() {
-            triggers = names.iter().map(|n| last_segment(n).to_owned()).collect();
+            triggers = derive(names);
         }
         Matcher::Reference(names.clone())
     } else if let Some(mods) = &m.import {
         check_names(file, &id, "match.import", mods)?;
         if triggers.is_empty() {
-            triggers = mods
-                .iter()
-                .map(|n| n.split('.').next_back().unwrap_or(n).to_owned())
-                .collect();
+            triggers = derive(mods);
         }
         Matcher::Import(mods.clone())
     } else if let Some(q) = &m.query {
@@ -591,8 +611,16 @@ pub fn load_code_rule_with(
                 .transpose()?,
         },
     };
-    triggers.retain(|t| !t.is_empty());
-    if triggers.iter().any(|t| t == "*") {
+    for alt in &mut triggers {
+        alt.retain(|t| !t.is_empty());
+        alt.sort();
+        alt.dedup();
+    }
+    if triggers
+        .iter()
+        .any(|alt| alt.is_empty() || alt.iter().any(|t| t == "*"))
+    {
+        // An alternative that needs nothing (or `*`): the rule always runs.
         triggers.clear();
     }
     let meta = RuleMeta {
@@ -675,15 +703,21 @@ equals = true
     fn loads_a_good_rule() {
         let r = load_code_rule("rules/python/t.toml", GOOD).expect("valid");
         assert_eq!(r.meta.id, "py-test-rule");
-        assert_eq!(r.triggers, ["run"]);
-        // A wildcard's trigger is the last literal segment (not an empty one: the rule would
-        // then run on every file).
-        let wild = GOOD.replace(
-            "call = [\"subprocess.run\"]",
-            "call = [\"requests.*\", \"*.get\", \"pino*\"]",
-        );
+        // Every segment of the name, and the keyword argument the rule needs present.
+        assert_eq!(r.triggers, [["run", "shell", "subprocess"]]);
+        // Wildcards are not literals (an empty trigger would run the rule on every file); an
+        // argument that may be absent or positional is not required.
+        let wild = GOOD
+            .replace(
+                "call = [\"subprocess.run\"]",
+                "call = [\"requests.*\", \"*.get\", \"pino*\"]",
+            )
+            .replace("name = \"shell\"", "name = \"shell\"\nposition = 1");
         let r = load_code_rule("rules/python/t.toml", &wild).expect("valid");
-        assert_eq!(r.triggers, ["requests", "get", "pino"]);
+        assert_eq!(r.triggers, [["requests"], ["get"], ["pino"]]);
+        let missing = GOOD.replace("equals = true", "is = [\"missing\"]");
+        let r = load_code_rule("rules/python/t.toml", &missing).expect("valid");
+        assert_eq!(r.triggers, [["run", "subprocess"]]);
     }
 
     #[test]

@@ -51,8 +51,8 @@ struct FamilyRules {
     /// file), used when the caller does not pass the triggers it found.
     gate: Gate,
     triggers: Vec<String>,
-    trigger_rules: Vec<Vec<usize>>,
-    always: Vec<usize>,
+    /// Per rule: alternatives of trigger ids that must all occur (none: the rule always runs).
+    conditions: Vec<Vec<Vec<usize>>>,
     call_exact: HashMap<String, Vec<usize>>,
     call_prefix: Vec<(String, usize)>,
     call_method: HashMap<String, Vec<usize>>,
@@ -153,8 +153,7 @@ impl FamilyRules {
             rules: Vec::new(),
             gate: GateBuilder::new(1).build(),
             triggers: Vec::new(),
-            trigger_rules: Vec::new(),
-            always: Vec::new(),
+            conditions: Vec::new(),
             call_exact: HashMap::new(),
             call_prefix: Vec::new(),
             call_method: HashMap::new(),
@@ -200,18 +199,21 @@ impl FamilyRules {
             if !matches!(r.matcher, Matcher::Text(_)) {
                 fr.has_tree_rules = true;
             }
-            if r.triggers.is_empty() {
-                fr.always.push(i);
-            } else {
-                for t in &r.triggers {
-                    let id = *trigger_ids.entry(t.clone()).or_insert_with(|| {
-                        trigger_list.push(t.clone());
-                        fr.trigger_rules.push(Vec::new());
-                        trigger_list.len() - 1
-                    });
-                    fr.trigger_rules[id].push(i);
-                }
-            }
+            let alts = r
+                .triggers
+                .iter()
+                .map(|alt| {
+                    alt.iter()
+                        .map(|t| {
+                            *trigger_ids.entry(t.clone()).or_insert_with(|| {
+                                trigger_list.push(t.clone());
+                                trigger_list.len() - 1
+                            })
+                        })
+                        .collect()
+                })
+                .collect();
+            fr.conditions.push(alts);
         }
         let mut gate = GateBuilder::new(1);
         for (i, t) in trigger_list.iter().enumerate() {
@@ -224,7 +226,8 @@ impl FamilyRules {
         Ok(fr)
     }
 
-    /// Which rules may match: those without triggers and those with a trigger in the file.
+    /// Which rules may match: those without triggers and those all of whose triggers of one
+    /// alternative occur in the file.
     /// `seen` is, per trigger, whether it occurs (from a caller's shared gate); without it the
     /// family's own gate searches `text`.
     fn active(&self, text: &str, prefilter: bool, seen: Option<&[bool]>) -> Vec<bool> {
@@ -243,18 +246,11 @@ impl FamilyRules {
                 None => return vec![true; self.rules.len()],
             },
         };
-        let mut active = vec![false; self.rules.len()];
-        for &i in &self.always {
-            active[i] = true;
-        }
-        for (t, rules) in self.trigger_rules.iter().enumerate() {
-            if seen.get(t).copied().unwrap_or(true) {
-                for &i in rules {
-                    active[i] = true;
-                }
-            }
-        }
-        active
+        let has = |t: &usize| seen.get(*t).copied().unwrap_or(true);
+        self.conditions
+            .iter()
+            .map(|alts| alts.is_empty() || alts.iter().any(|alt| alt.iter().all(has)))
+            .collect()
     }
 
     #[allow(clippy::too_many_arguments)]
