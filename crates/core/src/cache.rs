@@ -10,6 +10,13 @@
 //! files are removed on save. Fingerprints are not stored: they are recomputed over the whole
 //! report, so a hit gives exactly the findings of a cold scan.
 //!
+//! Before reading a file, its `stat` (size, modification and change times, inode, device) is
+//! compared with the one recorded when its content was last hashed: unchanged, the content is
+//! taken as unchanged and the file is not read (git's index makes the same assumption). A stamp
+//! is only recorded for a file whose times are [`STAMP_AFTER`] older than the moment it was
+//! read, so a write in the same clock tick as an earlier one cannot go unnoticed; and the change
+//! time, which no tool can set back, catches contents replaced with their old modification time.
+//!
 //! Only files read from disk are cached (content in memory, like `--stdin-filename`, is not).
 //! A file whose result cannot be stored faithfully (an unknown note kind, a finding whose rule
 //! the analyzer cannot name back) is simply never cached. Failing to read or write the cache
@@ -31,17 +38,65 @@ use crate::finding::{
 /// The cache folder's name under the directory a scan runs in.
 pub const CACHE_DIR: &str = ".vigil_cache";
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+/// How much older than the scan a file's times must be for its stamp to be trusted.
+pub const STAMP_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What `stat` says of a file; equal stamps stand for equal contents (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` (following links); `None` where it cannot be had.
+    #[cfg(unix)]
+    pub fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            ino: m.ino(),
+            dev: m.dev(),
+        })
+    }
+
+    /// No stamps off Unix: every file is read and hashed.
+    #[cfg(not(unix))]
+    pub fn of(_path: &Path) -> Option<Stamp> {
+        None
+    }
+
+    /// True when both times are at least `window` before `now` (seconds since the epoch).
+    fn settled(&self, now: std::time::Duration, window: std::time::Duration) -> bool {
+        let at = |(s, ns): (i64, i64)| {
+            u64::try_from(s)
+                .ok()
+                .zip(u32::try_from(ns).ok())
+                .map(|(s, ns)| std::time::Duration::new(s, ns))
+        };
+        [self.mtime, self.ctime]
+            .into_iter()
+            .all(|t| at(t).is_some_and(|t| t + window <= now))
+    }
+}
 
 /// A file's cached result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Entry {
     scanned: bool,
     findings: Vec<CFinding>,
     notes: Vec<CNote>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CSpan {
     l0: usize,
     c0: usize,
@@ -51,7 +106,7 @@ struct CSpan {
     b1: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CFinding {
     rule: String,
     message: String,
@@ -66,7 +121,7 @@ struct CFinding {
     match_key: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CNote {
     level: String,
     kind: String,
@@ -79,6 +134,9 @@ struct CacheFile {
     format: u32,
     key: String,
     entries: HashMap<String, Entry>,
+    /// Display path -> (stamp, content key) of files whose stamp can be trusted.
+    #[serde(default)]
+    stamps: HashMap<String, (Stamp, String)>,
 }
 
 fn span_out(s: &Span) -> CSpan {
@@ -225,6 +283,13 @@ pub struct Cache {
     old: HashMap<String, Entry>,
     new: Mutex<HashMap<String, Entry>>,
     hits: std::sync::atomic::AtomicUsize,
+    old_stamps: HashMap<String, (Stamp, String)>,
+    new_stamps: Mutex<HashMap<String, (Stamp, String)>>,
+    stamp_hits: std::sync::atomic::AtomicUsize,
+    /// When this scan started, since the epoch.
+    started: std::time::Duration,
+    /// See [`STAMP_AFTER`].
+    stamp_after: std::time::Duration,
 }
 
 /// The key of a file: its display path and content.
@@ -241,17 +306,23 @@ impl Cache {
     /// the engine settings and vigil's version together). A missing or unreadable cache file
     /// gives an empty cache.
     pub fn open(dir: &Path, key: &str) -> Cache {
+        Cache::open_with(dir, key, STAMP_AFTER)
+    }
+
+    /// Like [`Cache::open`], trusting the stamps of files whose times are `stamp_after` older
+    /// than the scan (tests use zero).
+    pub fn open_with(dir: &Path, key: &str, stamp_after: std::time::Duration) -> Cache {
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
         h.update([0]);
         h.update(FORMAT.to_le_bytes());
         h.update(key.as_bytes());
         let key = hex(&h.finalize())[..32].to_owned();
-        let old = std::fs::read(dir.join(format!("scan-{key}.json")))
+        let (old, old_stamps) = std::fs::read(dir.join(format!("scan-{key}.json")))
             .ok()
             .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
             .filter(|f| f.format == FORMAT && f.key == key)
-            .map(|f| f.entries)
+            .map(|f| (f.entries, f.stamps))
             .unwrap_or_default();
         Cache {
             dir: dir.to_path_buf(),
@@ -259,7 +330,42 @@ impl Cache {
             old,
             new: Mutex::new(HashMap::new()),
             hits: std::sync::atomic::AtomicUsize::new(0),
+            old_stamps,
+            new_stamps: Mutex::new(HashMap::new()),
+            stamp_hits: std::sync::atomic::AtomicUsize::new(0),
+            started: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
+            stamp_after,
         }
+    }
+
+    /// The content key recorded for the file shown as `rel` with this stamp, if any.
+    pub(crate) fn key_by_stamp(&self, rel: &str, stamp: &Stamp) -> Option<&str> {
+        self.old_stamps
+            .get(rel)
+            .filter(|(s, _)| s == stamp)
+            .map(|(_, k)| k.as_str())
+    }
+
+    /// Records that the file shown as `rel`, stamped `stamp` before it was read, has content
+    /// key `key`: kept only when the stamp can be trusted next time.
+    pub(crate) fn stamp(&self, rel: &str, stamp: Stamp, key: &str, by_stamp: bool) {
+        if by_stamp {
+            self.stamp_hits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if !stamp.settled(self.started, self.stamp_after) {
+            return;
+        }
+        if let Ok(mut m) = self.new_stamps.lock() {
+            m.insert(rel.to_owned(), (stamp, key.to_owned()));
+        }
+    }
+
+    /// Files answered from their stamp, without reading them, so far.
+    pub fn stamp_hits(&self) -> usize {
+        self.stamp_hits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The cached result of a file, if any.
@@ -291,6 +397,16 @@ impl Cache {
     /// removes cache files of other keys. Errors are ignored: the cache is an optimization.
     pub fn save(self) {
         let entries = self.new.into_inner().unwrap_or_default();
+        let stamps = self.new_stamps.into_inner().unwrap_or_default();
+        // Every file answered from the cache and no other: the file on disk already holds
+        // exactly these entries (rewriting 3 MB of JSON was a tenth of a warm django run).
+        if !self.old.is_empty()
+            && entries.len() == self.old.len()
+            && entries.iter().all(|(k, e)| self.old.get(k) == Some(e))
+            && stamps == self.old_stamps
+        {
+            return;
+        }
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
@@ -303,6 +419,7 @@ impl Cache {
             format: FORMAT,
             key: self.key.clone(),
             entries,
+            stamps,
         };
         let Ok(bytes) = serde_json::to_vec(&file) else {
             return;

@@ -96,6 +96,9 @@ pub struct ScanSettings {
     pub suppressions: crate::suppress::SuppressOptions,
     /// The warm re-scan cache's folder (see [`crate::cache`]); `None` disables it.
     pub cache_dir: Option<PathBuf>,
+    /// How much older than the scan a file must be for the cache to trust its `stat`
+    /// ([`crate::cache::STAMP_AFTER`]; tests use zero).
+    pub cache_stamp_after: Duration,
 }
 
 impl Default for ScanSettings {
@@ -107,6 +110,7 @@ impl Default for ScanSettings {
             discover: DiscoverOptions::default(),
             suppressions: crate::suppress::SuppressOptions::default(),
             cache_dir: None,
+            cache_stamp_after: crate::cache::STAMP_AFTER,
         }
     }
 }
@@ -147,6 +151,10 @@ pub struct ScanReport {
     pub files_scanned: usize,
     /// Files skipped (binary, too large, unreadable).
     pub files_skipped: usize,
+    /// Files answered from the cache.
+    pub cache_hits: usize,
+    /// Of those, files not even read: their `stat` matched (see [`crate::cache`]).
+    pub cache_unread: usize,
 }
 
 impl ScanReport {
@@ -163,7 +171,11 @@ pub fn scan_paths(
     analyzer: &dyn Analyzer,
     settings: &ScanSettings,
 ) -> ScanReport {
-    let (files, notes) = discover(roots, base, &settings.discover);
+    let opts = DiscoverOptions {
+        threads: settings.threads,
+        ..settings.discover.clone()
+    };
+    let (files, notes) = discover(roots, base, &opts);
     let inputs = files.into_iter().map(Input::Disk).collect();
     let mut report = scan_inputs(inputs, analyzer, settings);
     report.notes.extend(notes);
@@ -183,9 +195,14 @@ pub fn scan_inputs(
         let relevant = ScanSettings {
             threads: 0,
             cache_dir: None,
+            cache_stamp_after: Duration::ZERO,
             ..settings.clone()
         };
-        Some(Cache::open(dir, &format!("{key}\0{relevant:?}")))
+        Some(Cache::open_with(
+            dir,
+            &format!("{key}\0{relevant:?}"),
+            settings.cache_stamp_after,
+        ))
     });
     let cache = opened.as_ref();
     let run = || -> Vec<FileResult> {
@@ -204,10 +221,12 @@ pub fn scan_inputs(
         Ok(pool) => pool.install(run),
         Err(_) => run(),
     };
+    let mut report = ScanReport::default();
     if let Some(c) = opened {
+        report.cache_hits = c.hits();
+        report.cache_unread = c.stamp_hits();
         c.save();
     }
-    let mut report = ScanReport::default();
     for r in results {
         if r.scanned {
             report.files_scanned += 1;
@@ -248,6 +267,20 @@ fn scan_one(
 ) -> FileResult {
     let rel = input.rel();
     let mut cx = FileContext::default();
+    // Files on disk only: content in memory (stdin) is not worth keeping. The stamp is taken
+    // before the read: a write in between makes the next stamp differ.
+    let cached = match (cache, input) {
+        (Some(cache), Input::Disk(c)) => Some((cache, crate::cache::Stamp::of(&c.abs))),
+        _ => None,
+    };
+    if let Some((cache, Some(stamp))) = &cached {
+        if let Some(key) = cache.key_by_stamp(rel, stamp) {
+            if let Some((scanned, cx)) = cache.get(key, analyzer) {
+                cache.stamp(rel, *stamp, key, true);
+                return FileResult { scanned, cx };
+            }
+        }
+    }
     let owned;
     let (bytes, forced_lang): (&[u8], Option<Language>) = match input {
         Input::Memory {
@@ -264,13 +297,13 @@ fn scan_one(
             }
         },
     };
-    // Files on disk only: content in memory (stdin) is not worth keeping.
-    let Some((cache, key)) = cache
-        .filter(|_| matches!(input, Input::Disk(_)))
-        .map(|c| (c, crate::cache::file_key(rel, bytes)))
-    else {
+    let Some((cache, stamp)) = cached else {
         return scan_bytes(rel, bytes, forced_lang, cx, analyzer, settings);
     };
+    let key = crate::cache::file_key(rel, bytes);
+    if let Some(stamp) = stamp {
+        cache.stamp(rel, stamp, &key, false);
+    }
     if let Some((scanned, cx)) = cache.get(&key, analyzer) {
         return FileResult { scanned, cx };
     }
