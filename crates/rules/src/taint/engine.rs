@@ -240,39 +240,28 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
     let root = tree.root_node();
     let mut funcs: HashMap<&str, Vec<(Node<'_>, bool)>> = HashMap::new();
     let mut all = Vec::new();
-    let mut cursor = tree.walk();
-    'walk: loop {
-        let node = cursor.node();
-        if is_function(node.kind_name()) {
-            all.push(node);
-            if let Some(name) = function_name(m, node) {
-                let method = match m.family {
-                    Family::Python => node
-                        .parent()
-                        .and_then(|p| {
-                            if p.kind_name() == "decorated_definition" {
-                                p.parent()
-                            } else {
-                                Some(p)
-                            }
-                        })
-                        .and_then(|b| b.parent())
-                        .is_some_and(|c| c.kind_name() == "class_definition"),
-                    Family::JavaScript => node.kind_name() == "method_definition",
-                };
-                funcs.entry(name).or_default().push((node, method));
-            }
-        }
-        if cursor.goto_first_child() {
+    // Every function opens a scope of the model, in tree order: no walk of our own.
+    for node in m.scopes.iter().filter_map(|s| s.opener) {
+        if !is_function(node.kind_name()) {
             continue;
         }
-        loop {
-            if cursor.goto_next_sibling() {
-                continue 'walk;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
+        all.push(node);
+        if let Some(name) = function_name(m, node) {
+            let method = match m.family {
+                Family::Python => node
+                    .parent()
+                    .and_then(|p| {
+                        if p.kind_name() == "decorated_definition" {
+                            p.parent()
+                        } else {
+                            Some(p)
+                        }
+                    })
+                    .and_then(|b| b.parent())
+                    .is_some_and(|c| c.kind_name() == "class_definition"),
+                Family::JavaScript => node.kind_name() == "method_definition",
+            };
+            funcs.entry(name).or_default().push((node, method));
         }
     }
     let mut e = Engine {
