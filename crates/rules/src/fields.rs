@@ -8,8 +8,9 @@
 //! `Node::kind` measures and UTF-8-checks the C string of the kind's name on every call (2 % of
 //! a Python scan); [`FieldExt::kind_name`] reads it from a per-thread table indexed by the kind id.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::num::NonZeroU16;
+use std::sync::Mutex;
 
 use tree_sitter::Node;
 
@@ -26,8 +27,32 @@ struct Slot {
 
 thread_local! {
     static CACHE: RefCell<Vec<Option<Slot>>> = RefCell::new(vec![None; SLOTS]);
-    /// Per grammar (keyed by its node-kind count): the name of every kind id.
-    static KINDS: RefCell<Vec<(usize, Box<[&'static str]>)>> = const { RefCell::new(Vec::new()) };
+    /// The kind table of the grammar used last on this thread (a file's nodes share one).
+    static LAST_KINDS: Cell<Option<(usize, &'static [&'static str])>> = const { Cell::new(None) };
+}
+
+/// Per grammar (keyed by its node-kind count): the name of every kind id. Built once per
+/// grammar and process (a few hundred entries; vigil ships four grammars).
+static KINDS: Mutex<Vec<(usize, &'static [&'static str])>> = Mutex::new(Vec::new());
+
+fn kind_table(lang: &tree_sitter::LanguageRef<'_>, grammar: usize) -> &'static [&'static str] {
+    let mut k = KINDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, t)) = k.iter().find(|(g, _)| *g == grammar) {
+        return t;
+    }
+    let names: Vec<&'static str> = (0..grammar)
+        .map(|id| {
+            u16::try_from(id)
+                .ok()
+                .and_then(|id| lang.node_kind_for_id(id))
+                .unwrap_or("")
+        })
+        .collect();
+    let t: &'static [&'static str] = Box::leak(names.into_boxed_slice());
+    k.push((grammar, t));
+    t
 }
 
 /// `child_by_field_name`, with the field's id cached; `kind`, from a table.
@@ -43,32 +68,22 @@ impl<'t> FieldExt<'t> for Node<'t> {
         let id = usize::from(self.kind_id());
         let lang = self.language();
         let grammar = lang.node_kind_count();
-        KINDS.with(|k| {
-            let mut k = k.borrow_mut();
-            let i = match k.iter().position(|(g, _)| *g == grammar) {
-                Some(i) => i,
-                None => {
-                    let names = (0..grammar)
-                        .map(|id| {
-                            u16::try_from(id)
-                                .ok()
-                                .and_then(|id| lang.node_kind_for_id(id))
-                                .unwrap_or("")
-                        })
-                        .collect();
-                    k.push((grammar, names));
-                    k.len() - 1
-                }
-            };
-            match k[i].1.get(id) {
-                Some(name) => name,
-                // ERROR (65535) and other built-in symbols past the table.
-                None => u16::try_from(id)
-                    .ok()
-                    .and_then(|id| lang.node_kind_for_id(id))
-                    .unwrap_or(""),
+        let table = match LAST_KINDS.with(Cell::get) {
+            Some((g, t)) if g == grammar => t,
+            _ => {
+                let t = kind_table(&lang, grammar);
+                LAST_KINDS.with(|c| c.set(Some((grammar, t))));
+                t
             }
-        })
+        };
+        match table.get(id) {
+            Some(name) => name,
+            // ERROR (65535) and other built-in symbols past the table.
+            None => u16::try_from(id)
+                .ok()
+                .and_then(|id| lang.node_kind_for_id(id))
+                .unwrap_or(""),
+        }
     }
 
     fn field(&self, name: &'static str) -> Option<Node<'t>> {

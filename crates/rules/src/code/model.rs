@@ -1,7 +1,7 @@
 //! The per-file semantic model: scopes, bindings (imports, aliases, constants) and the nodes
 //! rules look at, built in one iterative walk of the tree.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::fields::FieldExt;
 use tree_sitter::{Node, Tree};
@@ -88,7 +88,7 @@ impl<'t> Model<'t> {
             text,
             family,
             scopes: vec![Scope::default()],
-            scope_of: HashMap::new(),
+            scope_of: HashMap::default(),
             calls: Vec::new(),
             refs: Vec::new(),
             imports: Vec::new(),

@@ -8,7 +8,7 @@
 //! use summaries computed on demand, one per (function, tainted parameter): whether the
 //! parameter reaches the return value, and which sinks it reaches.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use crate::fields::FieldExt;
@@ -238,7 +238,7 @@ fn is_function(kind: &str) -> bool {
 /// Runs every taint rule of the family over one file.
 pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> {
     let root = tree.root_node();
-    let mut funcs: HashMap<&str, Vec<(Node<'_>, bool)>> = HashMap::new();
+    let mut funcs: HashMap<&str, Vec<(Node<'_>, bool)>> = HashMap::default();
     let mut all = Vec::new();
     // Every function opens a scope of the model, in tree order: no walk of our own.
     for node in m.scopes.iter().filter_map(|s| s.opener) {
@@ -268,8 +268,8 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         m,
         ft,
         funcs,
-        summaries: HashMap::new(),
-        in_progress: HashSet::new(),
+        summaries: HashMap::default(),
+        in_progress: HashSet::default(),
         frame: Frame {
             scope: 0,
             summary: false,
@@ -281,11 +281,11 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         inline_depth: 0,
         scratch: Vec::new(),
     };
-    let mut st = State::new();
+    let mut st = State::default();
     e.exec(root, &mut st);
     // Fields of `self`/`this` that a method leaves tainted, per class: every method of the
     // class runs again with them (one round: a conservative "this object" summary).
-    let mut fields: HashMap<usize, State> = HashMap::new();
+    let mut fields: HashMap<usize, State> = HashMap::default();
     for &f in &all {
         let init = e.route_params(f);
         let (_, exit) = e.run_function_state(f, init);
@@ -315,7 +315,7 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         }
     }
     let mut hits = std::mem::take(&mut e.frame.hits);
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     hits.retain(|h| seen.insert((h.rule, h.start, h.end)));
     // One finding per sink: a sink nested in another sink of the same rule
     // (`exec(compile(src, ...))`) is reported by the outer one.
@@ -417,7 +417,7 @@ impl<'a, 't> Engine<'a, 't> {
 
     /// The initial state of a route handler: its parameters are tainted.
     fn route_params(&self, f: Node<'t>) -> State {
-        let mut st = State::new();
+        let mut st = State::default();
         let decorators: Vec<Node<'t>> = match self.m.family {
             Family::Python => match f
                 .parent()
@@ -2004,14 +2004,14 @@ impl<'a, 't> Engine<'a, 't> {
         }
         let (pnode, _) = *ps.get(pi)?;
         let fname = function_name(self.m, f).unwrap_or("function");
-        let mut init = State::new();
+        let mut init = State::default();
         let root = Trace::root(
             pnode.start_byte(),
             pnode.end_byte(),
             format!("parameter `{}` of `{fname}()`", self.src(pnode)),
             None,
         );
-        let mut tmp = State::new();
+        let mut tmp = State::default();
         self.assign(pnode, Some(root), &mut tmp);
         // The parameter itself is the root: drop the "assigned to" step.
         for (k, v) in tmp {

@@ -17,7 +17,7 @@
 mod engine;
 pub mod spec;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use tree_sitter::Tree;
@@ -195,7 +195,7 @@ impl FamilyTaint {
             rules: Vec::new(),
             sources: common.sources.clone(),
             source_names: NameSet::default(),
-            source_last: std::collections::HashSet::new(),
+            source_last: std::collections::HashSet::default(),
             call_sinks: NameSet::default(),
             assign_sinks: NameSet::default(),
             item_sinks: NameSet::default(),
