@@ -73,6 +73,44 @@ pub struct Model<'t> {
 
 const MAX_DEPTH: usize = 12;
 
+/// A node of the model's walk and the next of its named children to visit.
+enum Frame<'t> {
+    Few(Node<'t>, usize, usize),
+    Many(std::vec::IntoIter<Node<'t>>),
+}
+
+/// Above this many named children, a node's children are listed once with a cursor.
+const FEW_CHILDREN: usize = 16;
+
+impl<'t> Frame<'t> {
+    fn new(node: Node<'t>) -> Self {
+        let n = node.named_child_count();
+        if n <= FEW_CHILDREN {
+            Frame::Few(node, 0, n)
+        } else {
+            let mut c = node.walk();
+            let kids: Vec<Node<'t>> = node.named_children(&mut c).collect();
+            Frame::Many(kids.into_iter())
+        }
+    }
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        match self {
+            Frame::Few(node, i, n) => {
+                while *i < *n {
+                    let k = node.named_child(*i);
+                    *i += 1;
+                    if k.is_some() {
+                        return k;
+                    }
+                }
+                None
+            }
+            Frame::Many(kids) => kids.next(),
+        }
+    }
+}
+
 impl<'t> Model<'t> {
     /// Builds the model in one walk. `ref_names` are the last segments of names that
     /// `reference` rules look for (other identifiers are not recorded); `visit` sees every node
@@ -96,9 +134,7 @@ impl<'t> Model<'t> {
         };
         // (end byte, scope) of open scopes.
         let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
-        let mut cursor = tree.walk();
-        'walk: loop {
-            let node = cursor.node();
+        let mut enter = |m: &mut Model<'t>, node: Node<'t>| {
             while stack.len() > 1 && node.start_byte() >= stack[stack.len() - 1].0 {
                 stack.pop();
             }
@@ -113,17 +149,21 @@ impl<'t> Model<'t> {
             if let Some(v) = visit.as_deref_mut() {
                 v(node);
             }
-            if cursor.goto_first_child() {
+        };
+        // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,
+        // and stepping through them with a cursor costs hundreds of instructions each.
+        // `named_child(i)` scans the children from the first, so a node with many children
+        // has them listed once, with a cursor.
+        let root = tree.root_node();
+        enter(&mut m, root);
+        let mut walk: Vec<Frame<'t>> = vec![Frame::new(root)];
+        while let Some(top) = walk.last_mut() {
+            let Some(child) = top.next() else {
+                walk.pop();
                 continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    continue 'walk;
-                }
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
-            }
+            };
+            enter(&mut m, child);
+            walk.push(Frame::new(child));
         }
         m
     }
