@@ -7,8 +7,7 @@
 //! build: a run over one or a few files, the pre-commit and on-save cases, pays little for it);
 //! once it has searched [`DFA_AFTER`] bytes the gate builds a DFA (faster per byte, costlier to
 //! build: about 20 M instructions for the Python family's ~1 000 strings, what the NFA spends
-//! on ~1 MB) and
-//! uses it from then on. Both report the same matches.
+//! on ~1 MB) and uses it from then on. Both report the same matches.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
