@@ -99,6 +99,8 @@ pub struct ScanSettings {
     /// How much older than the scan a file must be for the cache to trust its `stat`
     /// ([`crate::cache::STAMP_AFTER`]; tests use zero).
     pub cache_stamp_after: Duration,
+    /// Files parsed ahead of the scan (see [`crate::parse::Preparsed`]).
+    pub preparsed: Option<std::sync::Arc<crate::parse::Preparsed>>,
 }
 
 impl Default for ScanSettings {
@@ -111,6 +113,7 @@ impl Default for ScanSettings {
             suppressions: crate::suppress::SuppressOptions::default(),
             cache_dir: None,
             cache_stamp_after: crate::cache::STAMP_AFTER,
+            preparsed: None,
         }
     }
 }
@@ -132,6 +135,13 @@ pub enum Input {
 }
 
 impl Input {
+    fn abs(&self) -> Option<&Path> {
+        match self {
+            Input::Disk(c) => Some(&c.abs),
+            Input::Memory { .. } => None,
+        }
+    }
+
     fn rel(&self) -> &str {
         match self {
             Input::Disk(c) => &c.rel,
@@ -196,6 +206,7 @@ pub fn scan_inputs(
             threads: 0,
             cache_dir: None,
             cache_stamp_after: Duration::ZERO,
+            preparsed: None,
             ..settings.clone()
         };
         Some(Cache::open_with(
@@ -298,7 +309,7 @@ fn scan_one(
         },
     };
     let Some((cache, stamp)) = cached else {
-        return scan_bytes(rel, bytes, forced_lang, cx, analyzer, settings);
+        return scan_bytes(rel, input.abs(), bytes, forced_lang, cx, analyzer, settings);
     };
     let key = crate::cache::file_key(rel, bytes);
     if let Some(stamp) = stamp {
@@ -307,14 +318,15 @@ fn scan_one(
     if let Some((scanned, cx)) = cache.get(&key, analyzer) {
         return FileResult { scanned, cx };
     }
-    let result = scan_bytes(rel, bytes, forced_lang, cx, analyzer, settings);
+    let result = scan_bytes(rel, input.abs(), bytes, forced_lang, cx, analyzer, settings);
     cache.put(key, result.scanned, &result.cx);
     result
 }
 
-/// Decodes, parses (on demand) and analyzes one file's bytes.
+/// Decodes, parses (on demand) and analyzes one file's bytes (read from `abs`, if on disk).
 fn scan_bytes(
     rel: &str,
+    abs: Option<&Path>,
     bytes: &[u8],
     forced_lang: Option<Language>,
     mut cx: FileContext,
@@ -351,7 +363,12 @@ fn scan_bytes(
         let mut kept: Option<Tree> = None;
         let mut parse_tree = || -> Option<Tree> {
             let lang = file.language?;
-            match parse(lang, &file.text, settings.parse_budget) {
+            let ahead = settings
+                .preparsed
+                .as_ref()
+                .zip(abs)
+                .and_then(|(p, abs)| p.take(abs, lang, &file.text));
+            match ahead.unwrap_or_else(|| parse(lang, &file.text, settings.parse_budget)) {
                 ParseOutcome::Tree(t) => {
                     if t.root_node().has_error() {
                         // vigil's line index, not tree-sitter's rows: those count only `\n`,
