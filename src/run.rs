@@ -89,12 +89,42 @@ fn fail_on(a: &ScanArgs, loaded: &Loaded) -> FailOn {
 }
 
 /// The rules and engine settings of a scan, and the configuration.
-/// The on-save and small pre-commit case: a few code files named on the command line are
-/// parsed on another thread while this one loads and compiles the rules (wall time, not CPU:
-/// a parse the rules turn out not to need is wasted work on the other core).
-fn parse_ahead(a: &ScanArgs) -> Option<std::thread::JoinHandle<vigil_core::parse::Preparsed>> {
+/// What [`parse_ahead`] hands back: the trees, and standard input when it read it.
+type Ahead = (
+    vigil_core::parse::Preparsed,
+    Option<std::io::Result<Vec<u8>>>,
+);
+
+/// The on-save case: a few code files named on the command line, or standard input, are read
+/// and parsed on another thread while this one loads and compiles the rules (wall time, not
+/// CPU: a parse the rules turn out not to need is wasted work on the other core).
+fn parse_ahead(a: &ScanArgs) -> Option<std::thread::JoinHandle<Ahead>> {
     const AHEAD: usize = 4;
-    if a.stdin_filename.is_some() || a.staged || a.diff.is_some() || a.paths.len() > AHEAD {
+    let budget = ScanSettings::default().parse_budget;
+    let spawn = |f: Box<dyn FnOnce() -> Ahead + Send>| {
+        std::thread::Builder::new()
+            .name("vigil-parse-ahead".to_owned())
+            .spawn(f)
+            .ok()
+    };
+    if let Some(name) = &a.stdin_filename {
+        if a.paths.len() != 1 || a.paths[0].as_os_str() != "-" {
+            return None;
+        }
+        let rel = crate::sources::stdin_display_path(name);
+        return spawn(Box::new(move || {
+            let mut bytes = Vec::new();
+            let read = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes);
+            match read {
+                Ok(_) => (
+                    vigil_core::parse::Preparsed::parse_bytes(&rel, &bytes, budget),
+                    Some(Ok(bytes)),
+                ),
+                Err(e) => (vigil_core::parse::Preparsed::default(), Some(Err(e))),
+            }
+        }));
+    }
+    if a.staged || a.diff.is_some() || a.paths.len() > AHEAD {
         return None;
     }
     let base = std::env::current_dir().ok()?;
@@ -110,11 +140,12 @@ fn parse_ahead(a: &ScanArgs) -> Option<std::thread::JoinHandle<vigil_core::parse
     if files.is_empty() {
         return None;
     }
-    let budget = ScanSettings::default().parse_budget;
-    std::thread::Builder::new()
-        .name("vigil-parse-ahead".to_owned())
-        .spawn(move || vigil_core::parse::Preparsed::parse_files(&files, budget))
-        .ok()
+    spawn(Box::new(move || {
+        (
+            vigil_core::parse::Preparsed::parse_files(&files, budget),
+            None,
+        )
+    }))
 }
 
 fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings, Loaded)> {
@@ -172,8 +203,10 @@ fn scan(a: ScanArgs) -> Result<u8> {
     let started = Instant::now();
     let ahead = parse_ahead(&a);
     let (rules, mut settings, loaded) = prepare(&a)?;
-    if let Some(Ok(p)) = ahead.map(std::thread::JoinHandle::join) {
+    let mut stdin = None;
+    if let Some(Ok((p, bytes))) = ahead.map(std::thread::JoinHandle::join) {
         settings.preparsed = Some(std::sync::Arc::new(p));
+        stdin = bytes;
     }
     let baseline = match &a.baseline {
         Some(path) => {
@@ -189,7 +222,7 @@ fn scan(a: ScanArgs) -> Result<u8> {
     let crate::sources::Scanned {
         mut report,
         changed,
-    } = crate::sources::scan(&a, &rules, &settings)?;
+    } = crate::sources::scan(&a, &rules, &settings, stdin)?;
     if let Some(changed) = &changed {
         report
             .findings
@@ -302,7 +335,8 @@ fn hook_footer(failing: &[&vigil_core::Finding]) -> Result<()> {
 
 fn baseline(a: ScanArgs) -> Result<u8> {
     let (rules, settings, loaded) = prepare(&a)?;
-    let crate::sources::Scanned { report, changed } = crate::sources::scan(&a, &rules, &settings)?;
+    let crate::sources::Scanned { report, changed } =
+        crate::sources::scan(&a, &rules, &settings, None)?;
     let mut findings = report.findings;
     if let Some(changed) = &changed {
         findings.retain(|f| changed.touches(&f.path, f.span.start_line, f.span.end_line));

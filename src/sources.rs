@@ -17,10 +17,16 @@ pub struct Scanned {
     pub changed: Option<ChangedLines>,
 }
 
-pub fn scan(a: &ScanArgs, analyzer: &dyn Analyzer, settings: &ScanSettings) -> Result<Scanned> {
+/// Scans what the arguments name. `stdin`: standard input, when it was already read.
+pub fn scan(
+    a: &ScanArgs,
+    analyzer: &dyn Analyzer,
+    settings: &ScanSettings,
+    stdin: Option<std::io::Result<Vec<u8>>>,
+) -> Result<Scanned> {
     let base = std::env::current_dir().context("cannot read the current directory")?;
     if let Some(name) = &a.stdin_filename {
-        return stdin(a, name, analyzer, settings);
+        return read_stdin(a, name, analyzer, settings, stdin);
     }
     if a.paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("`-` (standard input) needs --stdin-filename PATH to name the content");
@@ -46,21 +52,33 @@ pub fn absolutize(p: &Path, base: &Path) -> PathBuf {
     }
 }
 
-fn stdin(
+/// The display path of standard input named `name` by `--stdin-filename`.
+pub fn stdin_display_path(name: &str) -> String {
+    name.trim_start_matches("./").replace('\\', "/")
+}
+
+fn read_stdin(
     a: &ScanArgs,
     name: &str,
     analyzer: &dyn Analyzer,
     settings: &ScanSettings,
+    read: Option<std::io::Result<Vec<u8>>>,
 ) -> Result<Scanned> {
     if a.paths.len() != 1 || a.paths[0].as_os_str() != "-" {
         bail!("--stdin-filename reads standard input: pass `-` as the only path");
     }
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .context("cannot read standard input")?;
-    let rel = name.trim_start_matches("./").replace('\\', "/");
+    let bytes = match read {
+        Some(read) => read.context("cannot read standard input")?,
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+            bytes
+        }
+    };
+    let rel = stdin_display_path(name);
     let input = Input::Memory {
         rel,
         bytes,

@@ -338,3 +338,47 @@ fn broken_pipe_exits_quietly() {
         "{err}"
     );
 }
+
+/// One file by path, through standard input and inside its folder: the same findings (the
+/// first two are parsed on a helper thread while the rules load).
+#[test]
+fn one_file_by_path_by_stdin_and_in_its_folder_gives_the_same_findings() {
+    let p = demo();
+    let json = |o: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&o.stdout).expect("JSON report")
+    };
+    let summary = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["path"] == "app/vuln.py")
+            .map(|f| format!("{} {} {}", f["rule_id"], f["start"], f["message"]))
+            .collect()
+    };
+    let by_path = p.vigil(&["scan", "app/vuln.py", "--format", "json"]);
+    assert_eq!(code(&by_path), 1, "{}", stderr(&by_path));
+    let in_folder = p.vigil(&["scan", ".", "--format", "json"]);
+    let mut cmd = assert_cmd::Command::cargo_bin("vigil").expect("bin");
+    let by_stdin = cmd
+        .current_dir(p.path())
+        .args([
+            "scan",
+            "--stdin-filename",
+            "app/vuln.py",
+            "-",
+            "--format",
+            "json",
+        ])
+        .write_stdin(VULN_PY)
+        .output()
+        .expect("run");
+    assert_eq!(code(&by_stdin), 1, "{}", stderr(&by_stdin));
+    let expected = summary(&json(&in_folder));
+    assert!(expected.len() >= 2, "{expected:?}");
+    assert_eq!(summary(&json(&by_path)), expected);
+    assert_eq!(summary(&json(&by_stdin)), expected);
+    // Standard input must be the only path.
+    let o = p.vigil(&["scan", "--stdin-filename", "x.py", "app/vuln.py"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}

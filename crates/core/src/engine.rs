@@ -135,10 +135,12 @@ pub enum Input {
 }
 
 impl Input {
-    fn abs(&self) -> Option<&Path> {
+    /// What a tree parsed ahead is filed under: the path read, or the display path of content
+    /// in memory.
+    fn ahead_key(&self) -> &Path {
         match self {
-            Input::Disk(c) => Some(&c.abs),
-            Input::Memory { .. } => None,
+            Input::Disk(c) => &c.abs,
+            Input::Memory { rel, .. } => Path::new(rel),
         }
     }
 
@@ -309,7 +311,15 @@ fn scan_one(
         },
     };
     let Some((cache, stamp)) = cached else {
-        return scan_bytes(rel, input.abs(), bytes, forced_lang, cx, analyzer, settings);
+        return scan_bytes(
+            rel,
+            input.ahead_key(),
+            bytes,
+            forced_lang,
+            cx,
+            analyzer,
+            settings,
+        );
     };
     let key = crate::cache::file_key(rel, bytes);
     if let Some(stamp) = stamp {
@@ -318,15 +328,24 @@ fn scan_one(
     if let Some((scanned, cx)) = cache.get(&key, analyzer) {
         return FileResult { scanned, cx };
     }
-    let result = scan_bytes(rel, input.abs(), bytes, forced_lang, cx, analyzer, settings);
+    let result = scan_bytes(
+        rel,
+        input.ahead_key(),
+        bytes,
+        forced_lang,
+        cx,
+        analyzer,
+        settings,
+    );
     cache.put(key, result.scanned, &result.cx);
     result
 }
 
-/// Decodes, parses (on demand) and analyzes one file's bytes (read from `abs`, if on disk).
+/// Decodes, parses (on demand) and analyzes one file's bytes (`ahead`: see
+/// [`crate::parse::Preparsed`]).
 fn scan_bytes(
     rel: &str,
-    abs: Option<&Path>,
+    ahead: &Path,
     bytes: &[u8],
     forced_lang: Option<Language>,
     mut cx: FileContext,
@@ -363,12 +382,11 @@ fn scan_bytes(
         let mut kept: Option<Tree> = None;
         let mut parse_tree = || -> Option<Tree> {
             let lang = file.language?;
-            let ahead = settings
+            let parsed = settings
                 .preparsed
                 .as_ref()
-                .zip(abs)
-                .and_then(|(p, abs)| p.take(abs, lang, &file.text));
-            match ahead.unwrap_or_else(|| parse(lang, &file.text, settings.parse_budget)) {
+                .and_then(|p| p.take(ahead, lang, &file.text));
+            match parsed.unwrap_or_else(|| parse(lang, &file.text, settings.parse_budget)) {
                 ParseOutcome::Tree(t) => {
                     if t.root_node().has_error() {
                         // vigil's line index, not tree-sitter's rows: those count only `\n`,

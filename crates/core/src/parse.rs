@@ -206,7 +206,21 @@ impl Preparsed {
         }
     }
 
-    /// The parse of the file at `path`, if it was parsed ahead as `lang` from this `text`.
+    /// Parses content that is not on disk (standard input), shown as `rel`.
+    pub fn parse_bytes(rel: &str, bytes: &[u8], budget: Option<Duration>) -> Preparsed {
+        let file = crate::source::SourceFile::new(rel.to_owned(), bytes);
+        let mut trees = Vec::new();
+        if let Some(lang) = file.language {
+            let outcome = parse(lang, &file.text, budget);
+            trees.push((std::path::PathBuf::from(rel), lang, file.text, outcome));
+        }
+        Preparsed {
+            trees: std::sync::Mutex::new(trees),
+        }
+    }
+
+    /// The parse of the file at `path` (content in memory: its display path), if it was
+    /// parsed ahead as `lang` from this `text`.
     pub fn take(&self, path: &std::path::Path, lang: Language, text: &str) -> Option<ParseOutcome> {
         let mut trees = self.trees.lock().ok()?;
         let i = trees
