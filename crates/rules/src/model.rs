@@ -384,17 +384,6 @@ fn kinds(
     Ok(out)
 }
 
-/// The literal parts of a dotted name, without wildcards (`requests.*`: `requests`;
-/// `*.get`: `get`): a file that calls or references the name holds each of them, at the use or
-/// in the import that binds it (`import subprocess as sp; sp.run()`).
-fn literal_segments(name: &str) -> Vec<String> {
-    name.split('.')
-        .map(|s| s.trim_matches('*'))
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Parses and validates one code-rule file.
 pub fn load_code_rule(file: &str, text: &str) -> Result<CodeRule, RuleError> {
     load_code_rule_with(file, text, true)
@@ -479,7 +468,17 @@ pub fn load_code_rule_with(
     }
     let mut triggers: Vec<Vec<String>> = m.triggers.iter().map(|t| vec![t.clone()]).collect();
     let derive = |names: &[String]| -> Vec<Vec<String>> {
-        names.iter().map(|n| literal_segments(n)).collect()
+        // Any spelling that resolves to a name holds each of its literal segments, at the use
+        // or in the import that binds it (`import subprocess as sp; sp.run()`).
+        names
+            .iter()
+            .map(|n| {
+                crate::taint::literal_segments(n)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect()
     };
     let matcher = if let Some(names) = &m.call {
         check_names(file, &id, "match.call", names)?;
@@ -529,7 +528,7 @@ pub fn load_code_rule_with(
             .filter(|a| !a.kinds.contains(&Kind::Missing))
             .filter(|a| a.position.is_none() || family == Family::JavaScript)
             .filter_map(|a| a.name.as_deref())
-            .filter_map(|n| literal_segments(n).pop())
+            .filter_map(|n| crate::taint::literal_segments(n).pop().map(str::to_owned))
             .collect();
         for alt in &mut triggers {
             alt.extend(required.iter().cloned());

@@ -148,7 +148,7 @@ pub(crate) struct FamilyTaint {
 
 /// The literal parts of a name pattern that text holding the name must contain: its dotted
 /// segments, split at `*`, without call or index marks (`pino*().info`: `pino`, `info`).
-fn literal_segments(name: &str) -> Vec<&str> {
+pub(crate) fn literal_segments(name: &str) -> Vec<&str> {
     name.split(['.', '*'])
         .map(|s| s.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']')))
         .filter(|s| !s.is_empty() && !s.contains(['(', ')', '[', ']']))
