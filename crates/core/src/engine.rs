@@ -310,16 +310,12 @@ fn scan_one(
             }
         },
     };
+    let analyze = |cx| {
+        let ahead = input.ahead_key();
+        scan_bytes(rel, ahead, bytes, forced_lang, cx, analyzer, settings)
+    };
     let Some((cache, stamp)) = cached else {
-        return scan_bytes(
-            rel,
-            input.ahead_key(),
-            bytes,
-            forced_lang,
-            cx,
-            analyzer,
-            settings,
-        );
+        return analyze(cx);
     };
     let key = crate::cache::file_key(rel, bytes);
     if let Some(stamp) = stamp {
@@ -328,15 +324,7 @@ fn scan_one(
     if let Some((scanned, cx)) = cache.get(&key, analyzer) {
         return FileResult { scanned, cx };
     }
-    let result = scan_bytes(
-        rel,
-        input.ahead_key(),
-        bytes,
-        forced_lang,
-        cx,
-        analyzer,
-        settings,
-    );
+    let result = analyze(cx);
     cache.put(key, result.scanned, &result.cx);
     result
 }

@@ -167,6 +167,21 @@ impl Gate {
             .as_ref()
     }
 
+    /// `given` (what a caller's shared gate found), or else this gate's own search of `bytes`
+    /// for its consumer 0; `None` when the automaton cannot be built (run everything).
+    pub(crate) fn seen_or_scan<'a>(
+        &self,
+        given: Option<&'a [bool]>,
+        bytes: &[u8],
+    ) -> Option<std::borrow::Cow<'a, [bool]>> {
+        match given {
+            Some(seen) => Some(std::borrow::Cow::Borrowed(seen)),
+            None => self
+                .scan(bytes)
+                .map(|mut s| std::borrow::Cow::Owned(s.swap_remove(0))),
+        }
+    }
+
     /// Which strings of each consumer occur in `bytes`; `None` when the automaton could not be
     /// built (the caller then runs everything).
     pub(crate) fn scan(&self, bytes: &[u8]) -> Option<Seen> {

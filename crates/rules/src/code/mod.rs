@@ -234,17 +234,9 @@ impl FamilyRules {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
-        let own;
-        let seen = match seen {
-            Some(seen) => seen,
-            None => match self.gate.scan(text.as_bytes()) {
-                Some(mut s) => {
-                    own = s.swap_remove(0);
-                    &own[..]
-                }
-                // The automaton could not be built: stay correct rather than fast.
-                None => return vec![true; self.rules.len()],
-            },
+        let Some(seen) = self.gate.seen_or_scan(seen, text.as_bytes()) else {
+            // The automaton could not be built: stay correct rather than fast.
+            return vec![true; self.rules.len()];
         };
         let has = |t: &usize| seen.get(*t).copied().unwrap_or(true);
         self.conditions

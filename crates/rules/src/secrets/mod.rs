@@ -244,16 +244,8 @@ impl SecretRuleSet {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
-        let own;
-        let seen = match seen {
-            Some(seen) => seen,
-            None => match self.gate.scan(bytes) {
-                Some(mut s) => {
-                    own = s.swap_remove(0);
-                    &own[..]
-                }
-                None => return vec![true; self.rules.len()],
-            },
+        let Some(seen) = self.gate.seen_or_scan(seen, bytes) else {
+            return vec![true; self.rules.len()];
         };
         let mut enabled = vec![false; self.rules.len()];
         for (p, rules) in self.keyword_rules.iter().enumerate() {

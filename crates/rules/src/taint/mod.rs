@@ -294,16 +294,8 @@ impl FamilyTaint {
         if self.triggers.is_empty() {
             return false;
         }
-        let own;
-        let seen = match seen {
-            Some(seen) => seen,
-            None => match self.gate.scan(text.as_bytes()) {
-                Some(mut s) => {
-                    own = s.swap_remove(0);
-                    &own[..]
-                }
-                None => return true,
-            },
+        let Some(seen) = self.gate.seen_or_scan(seen, text.as_bytes()) else {
+            return true;
         };
         let met = |source: bool| {
             self.needs.iter().any(|(s, groups)| {
