@@ -49,7 +49,7 @@ struct FamilyRules {
     rules: Vec<CodeRule>,
     /// The trigger prefilter over `triggers` (its automaton is built on the family's first
     /// file), used when the caller does not pass the triggers it found.
-    gate: Gate,
+    gate: OnceLock<Gate>,
     triggers: Vec<String>,
     /// Per rule: alternatives of trigger ids that must all occur (none: the rule always runs).
     conditions: Vec<Vec<Vec<usize>>>,
@@ -151,7 +151,7 @@ impl FamilyRules {
         let mut fr = FamilyRules {
             family,
             rules: Vec::new(),
-            gate: GateBuilder::new(1).build(),
+            gate: OnceLock::new(),
             triggers: Vec::new(),
             conditions: Vec::new(),
             call_exact: HashMap::new(),
@@ -215,11 +215,6 @@ impl FamilyRules {
                 .collect();
             fr.conditions.push(alts);
         }
-        let mut gate = GateBuilder::new(1);
-        for (i, t) in trigger_list.iter().enumerate() {
-            gate.add(0, i, t, Mode::Exact);
-        }
-        fr.gate = gate.build();
         fr.triggers = trigger_list;
         fr.queries = family.languages().iter().map(|_| OnceLock::new()).collect();
         fr.rules = rules;
@@ -234,7 +229,14 @@ impl FamilyRules {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
-        let Some(seen) = self.gate.seen_or_scan(seen, text.as_bytes()) else {
+        let gate = self.gate.get_or_init(|| {
+            let mut gate = GateBuilder::new(1);
+            for (i, t) in self.triggers.iter().enumerate() {
+                gate.add(0, i, t, Mode::Exact);
+            }
+            gate.build()
+        });
+        let Some(seen) = gate.seen_or_scan(seen, text.as_bytes()) else {
             // The automaton could not be built: stay correct rather than fast.
             return vec![true; self.rules.len()];
         };

@@ -92,7 +92,7 @@ pub struct SecretRuleSet {
     rules: Vec<SecretRule>,
     /// The keyword gate over `keyword_patterns` (ASCII case-insensitive); its automaton is
     /// built on the first file (a run that scans nothing never pays for it).
-    gate: Gate,
+    gate: std::sync::OnceLock<Gate>,
     keyword_patterns: Vec<String>,
     /// For each keyword pattern, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
@@ -186,21 +186,19 @@ impl SecretRuleSet {
                 }
             }
         }
-        let mut gate = GateBuilder::new(1);
-        for (i, p) in patterns.iter().enumerate() {
-            gate.add(0, i, p, Mode::AnyCase);
-        }
-        let gate = gate.build();
+        let gate = std::sync::OnceLock::new();
         if sources
             .iter()
             .any(|(file, text)| !crate::is_builtin_source(file, text))
         {
             // User rules: a keyword the automaton cannot take fails at load, naming the set.
-            gate.check().map_err(|e| SecretRuleError::Keywords {
+            let checked = keyword_gate(&patterns);
+            checked.check().map_err(|e| SecretRuleError::Keywords {
                 file: "*".to_string(),
                 rule: "*".to_string(),
                 message: e.to_string(),
             })?;
+            let _ = gate.set(checked);
         }
         let generic_keywords: Vec<String> = {
             let mut k: Vec<String> = rules
@@ -244,7 +242,10 @@ impl SecretRuleSet {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
-        let Some(seen) = self.gate.seen_or_scan(seen, bytes) else {
+        let gate = self
+            .gate
+            .get_or_init(|| keyword_gate(&self.keyword_patterns));
+        let Some(seen) = gate.seen_or_scan(seen, bytes) else {
             return vec![true; self.rules.len()];
         };
         let mut enabled = vec![false; self.rules.len()];
@@ -506,6 +507,15 @@ fn dedupe(rules: &[SecretRule], found: &mut Vec<SecretMatch>) {
     }
     keep.sort();
     *found = keep;
+}
+
+/// The keyword gate: every rule keyword, ASCII case-insensitive.
+fn keyword_gate(patterns: &[String]) -> Gate {
+    let mut gate = GateBuilder::new(1);
+    for (i, p) in patterns.iter().enumerate() {
+        gate.add(0, i, p, Mode::AnyCase);
+    }
+    gate.build()
 }
 
 /// True when `i` is not inside a UTF-8 multi-byte sequence of `bytes`.
