@@ -227,12 +227,21 @@ pub fn scan_inputs(
             .map(|input| scan_one(input, analyzer, settings, cache))
             .collect()
     };
-    let results = match rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.threads)
-        .build()
-    {
-        Ok(pool) => pool.install(run),
-        Err(_) => run(),
+    // One file (on-save, a one-file commit): no pool; its threads and their malloc arenas
+    // cost page faults for nothing.
+    let results = if inputs.len() < 2 {
+        inputs
+            .iter()
+            .map(|input| scan_one(input, analyzer, settings, cache))
+            .collect()
+    } else {
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.threads)
+            .build()
+        {
+            Ok(pool) => pool.install(run),
+            Err(_) => run(),
+        }
     };
     let mut report = ScanReport::default();
     if let Some(c) = opened {
