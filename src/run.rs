@@ -140,9 +140,10 @@ fn parse_ahead(a: &ScanArgs) -> Option<std::thread::JoinHandle<Ahead>> {
     if files.is_empty() {
         return None;
     }
+    let max_size = a.max_file_size;
     spawn(Box::new(move || {
         (
-            vigil_core::parse::Preparsed::parse_files(&files, budget),
+            vigil_core::parse::Preparsed::parse_files(&files, budget, max_size),
             None,
         )
     }))

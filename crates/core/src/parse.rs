@@ -138,8 +138,20 @@ mod tests {
         std::fs::write(&py, "import os\nos.system(x)\n").expect("write");
         let txt = dir.path().join("notes.txt");
         std::fs::write(&txt, "not code").expect("write");
-        let ahead =
-            Preparsed::parse_files(&[py.clone(), txt.clone(), dir.path().join("gone.py")], None);
+        let big = dir.path().join("big.py");
+        let big_text = "x = 1\n".repeat(100);
+        std::fs::write(&big, &big_text).expect("write");
+        let files = [
+            py.clone(),
+            txt.clone(),
+            dir.path().join("gone.py"),
+            big.clone(),
+        ];
+        let ahead = Preparsed::parse_files(&files, None, 100);
+        assert!(
+            ahead.take(&big, Language::Python, &big_text).is_none(),
+            "over the size cap"
+        );
         let text = "import os\nos.system(x)\n";
         assert!(
             ahead.take(&txt, Language::Python, "not code").is_none(),
@@ -189,10 +201,18 @@ impl std::fmt::Debug for Preparsed {
 }
 
 impl Preparsed {
-    /// Reads, decodes and parses each code file of `paths` (others are left out).
-    pub fn parse_files(paths: &[std::path::PathBuf], budget: Option<Duration>) -> Preparsed {
+    /// Reads, decodes and parses each code file of `paths` no larger than `max_size` bytes
+    /// (others are left out: the scan skips them).
+    pub fn parse_files(
+        paths: &[std::path::PathBuf],
+        budget: Option<Duration>,
+        max_size: u64,
+    ) -> Preparsed {
         let mut trees = Vec::new();
         for path in paths {
+            if std::fs::metadata(path).map_or(true, |m| m.len() > max_size) {
+                continue;
+            }
             let Ok(bytes) = std::fs::read(path) else {
                 continue;
             };
