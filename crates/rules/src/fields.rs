@@ -132,6 +132,19 @@ mod tests {
         assert_eq!(dedup.len(), counts.len(), "{counts:?}");
     }
 
+    /// Calls `f` on every node of `code` parsed as `lang`.
+    fn each_node(lang: Language, code: &str, f: &mut dyn FnMut(Node<'_>)) {
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&lang.grammar()).unwrap();
+        let tree = p.parse(code, None).unwrap();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            f(n);
+            let mut c = n.walk();
+            stack.extend(n.children(&mut c));
+        }
+    }
+
     #[test]
     fn kind_name_equals_kind_in_broken_code() {
         for (lang, code) in [
@@ -139,17 +152,11 @@ mod tests {
             (Language::JavaScript, "function (a, { b: }; x = = ;\n"),
             (Language::Tsx, "const x: = <a href={>t</b>;\n"),
         ] {
-            let mut p = tree_sitter::Parser::new();
-            p.set_language(&lang.grammar()).unwrap();
-            let tree = p.parse(code, None).unwrap();
-            let mut stack = vec![tree.root_node()];
             let mut errors = 0;
-            while let Some(n) = stack.pop() {
+            each_node(lang, code, &mut |n| {
                 assert_eq!(n.kind_name(), n.kind(), "{lang:?}");
                 errors += usize::from(n.is_error());
-                let mut c = n.walk();
-                stack.extend(n.children(&mut c));
-            }
+            });
             assert!(errors > 0, "{lang:?}: no ERROR node in the sample");
         }
     }
@@ -170,12 +177,8 @@ mod tests {
                 "const x: number = f(a); const e = <a href={u}>t</a>;\n",
             ),
         ] {
-            let mut p = tree_sitter::Parser::new();
-            p.set_language(&lang.grammar()).unwrap();
-            let tree = p.parse(code, None).unwrap();
-            let mut stack = vec![tree.root_node()];
             let mut checked = 0;
-            while let Some(n) = stack.pop() {
+            each_node(lang, code, &mut |n| {
                 for f in [
                     "name",
                     "value",
@@ -195,9 +198,7 @@ mod tests {
                     assert_eq!(n.kind_name(), n.kind(), "{lang:?}");
                     checked += 1;
                 }
-                let mut c = n.walk();
-                stack.extend(n.children(&mut c));
-            }
+            });
             assert!(checked > 100);
         }
     }
