@@ -1,21 +1,22 @@
-//! The prefilter gate: one Aho-Corasick search over a file's bytes answers, for several
-//! consumers at once (the code rules' triggers, the taint rules' triggers, the secret rules'
-//! keywords), which of their strings occur.
+//! The prefilter gate: one search over a file's bytes answers, for several consumers at once
+//! (the code rules' triggers, the taint rules' triggers, the secret rules' keywords), which of
+//! their strings occur.
 //!
 //! Strings are searched ASCII case-insensitively; a case-sensitive string is then compared
-//! byte for byte at the match. The automaton starts as a noncontiguous NFA (the cheapest to
-//! build: a run over one or a few files, the pre-commit and on-save cases, pays little for it);
-//! once it has searched [`DFA_AFTER`] bytes the gate builds a DFA (faster per byte, costlier to
-//! build: about 20 M instructions for the Python family's ~1 000 strings, what the NFA spends
-//! on ~1 MB) and uses it from then on. Both report the same matches.
+//! byte for byte at the match. The first [`DFA_AFTER`] bytes a gate searches go through a
+//! bucket table (strings filed under a hash of their first three lowercased bytes; one pass
+//! over the text, a table lookup per byte): it costs next to nothing to build, which is what a
+//! run over one or a few files (the pre-commit and on-save cases) needs. Past that, the gate
+//! builds an Aho-Corasick DFA (about 20 M instructions for the Python family's ~700 strings,
+//! fewer per byte than the table) and uses it from then on. Both report the same strings.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, BuildError, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashMap;
 
-/// Bytes searched with the NFA before the gate switches to a DFA.
+/// Bytes searched with the bucket table before the gate switches to a DFA.
 const DFA_AFTER: usize = 1 << 20;
 
 /// How a string counts as present.
@@ -29,20 +30,12 @@ pub(crate) enum Mode {
     Decorator,
 }
 
-#[derive(Clone, Debug)]
-struct Target {
-    consumer: u8,
-    id: u32,
-    mode: Mode,
-}
-
 /// Collects the strings of each consumer.
 #[derive(Debug)]
 pub(crate) struct GateBuilder {
-    index: HashMap<Vec<u8>, usize>,
-    patterns: Vec<Vec<u8>>,
-    originals: Vec<Vec<u8>>,
-    targets: Vec<Vec<(Target, usize)>>,
+    index: FxHashMap<Box<[u8]>, usize>,
+    patterns: Vec<Box<[u8]>>,
+    targets: Vec<Vec<GateTarget>>,
     sizes: Vec<usize>,
 }
 
@@ -50,9 +43,8 @@ impl GateBuilder {
     /// A builder for `consumers` consumers, numbered from 0.
     pub(crate) fn new(consumers: usize) -> Self {
         GateBuilder {
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             patterns: Vec::new(),
-            originals: Vec::new(),
             targets: Vec::new(),
             sizes: vec![0; consumers],
         }
@@ -68,43 +60,33 @@ impl GateBuilder {
         if text.is_empty() {
             return;
         }
-        let key = text.as_bytes().to_ascii_lowercase();
-        let slot = *self.index.entry(key.clone()).or_insert_with(|| {
-            self.patterns.push(key);
-            self.targets.push(Vec::new());
-            self.patterns.len() - 1
-        });
-        self.originals.push(text.as_bytes().to_vec());
-        let target = Target {
+        let key: Box<[u8]> = text.as_bytes().to_ascii_lowercase().into_boxed_slice();
+        let slot = match self.index.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                self.patterns.push(key.clone());
+                self.targets.push(Vec::new());
+                self.index.insert(key, self.patterns.len() - 1);
+                self.patterns.len() - 1
+            }
+        };
+        self.targets[slot].push(GateTarget {
             consumer: consumer as u8,
             id: id as u32,
             mode,
-        };
-        self.targets[slot].push((target, self.originals.len() - 1));
+            exact: text.as_bytes().into(),
+        });
     }
 
-    /// The gate; its automaton is built on first use (see [`Gate::check`] to build it now).
+    /// The gate; its search structures are built on first use.
     pub(crate) fn build(self) -> Gate {
-        let targets = self
-            .targets
-            .into_iter()
-            .map(|ts| {
-                ts.into_iter()
-                    .map(|(t, o)| GateTarget {
-                        consumer: t.consumer,
-                        id: t.id,
-                        mode: t.mode,
-                        exact: self.originals[o].clone().into_boxed_slice(),
-                    })
-                    .collect()
-            })
-            .collect();
         Gate {
             patterns: self.patterns,
-            targets,
+            targets: self.targets,
             sizes: self.sizes,
-            nfa: OnceLock::new(),
+            buckets: OnceLock::new(),
             dfa: OnceLock::new(),
+            building: AtomicBool::new(false),
             searched: AtomicUsize::new(0),
         }
     }
@@ -121,11 +103,15 @@ struct GateTarget {
 /// One search for every consumer's strings.
 #[derive(Debug)]
 pub(crate) struct Gate {
-    patterns: Vec<Vec<u8>>,
+    /// The strings, lowercased, deduplicated.
+    patterns: Vec<Box<[u8]>>,
+    /// Per string: who asked for it, and how.
     targets: Vec<Vec<GateTarget>>,
     sizes: Vec<usize>,
-    nfa: OnceLock<Option<AhoCorasick>>,
+    buckets: OnceLock<Buckets>,
     dfa: OnceLock<Option<AhoCorasick>>,
+    /// Set by the thread that builds the DFA (the others go on with the table).
+    building: AtomicBool,
     /// Bytes searched so far.
     searched: AtomicUsize,
 }
@@ -133,70 +119,181 @@ pub(crate) struct Gate {
 /// Per consumer, per string id: whether it occurs.
 pub(crate) type Seen = Vec<Vec<bool>>;
 
-impl Gate {
-    fn automaton(&self, kind: AhoCorasickKind) -> Result<AhoCorasick, BuildError> {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(kind))
-            .build(&self.patterns)
-    }
+/// log2 of the number of buckets of strings of three bytes or more.
+const BUCKET_BITS: u32 = 12;
 
-    /// Builds the automaton now: an error names what the automaton cannot take.
-    pub(crate) fn check(&self) -> Result<(), BuildError> {
-        let ac = self.automaton(AhoCorasickKind::NoncontiguousNFA);
-        let err = ac.as_ref().err().cloned();
-        let _ = self.nfa.set(ac.ok());
-        err.map_or(Ok(()), Err)
-    }
+/// The bucket table: strings of three bytes or more filed under a hash of their first three
+/// (lowercased) bytes; strings of one or two bytes found through a bit per byte pair.
+#[derive(Debug)]
+struct Buckets {
+    /// Per bucket: the range of `ids` holding its strings.
+    slots: Box<[(u32, u32); 1 << BUCKET_BITS]>,
+    /// (first three lowercased bytes as one number (see [`key`]), string).
+    ids: Vec<(u32, u32)>,
+    /// Bit `a << 8 | b` (lowercased bytes): some two-byte string is `a, b`, or some one-byte
+    /// string is `b`.
+    pairs: Box<[u64; 1024]>,
+    /// The strings of one or two bytes: (lowercased bytes as one number, string).
+    short: Vec<(u16, u32)>,
+}
 
-    fn searcher(&self, len: usize) -> Option<&AhoCorasick> {
-        if self.patterns.is_empty() {
-            return None;
-        }
-        if self.searched.fetch_add(len, Ordering::Relaxed) >= DFA_AFTER {
-            if let Some(ac) = self
-                .dfa
-                .get_or_init(|| self.automaton(AhoCorasickKind::DFA).ok())
-            {
-                return Some(ac);
+/// Three lowercased bytes as one number, the first in the high bits.
+fn key(a: u8, b: u8, c: u8) -> u32 {
+    u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c)
+}
+
+fn bucket(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> (32 - BUCKET_BITS)) as usize
+}
+
+impl Buckets {
+    fn new(patterns: &[Box<[u8]>]) -> Buckets {
+        let mut counts = vec![0u32; 1 << BUCKET_BITS];
+        let mut pairs = Box::new([0u64; 1024]);
+        let mut short = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match **p {
+                [a, b, c, ..] => counts[bucket(key(a, b, c))] += 1,
+                [a, b] => {
+                    let k = u16::from(a) << 8 | u16::from(b);
+                    pairs[usize::from(k >> 6)] |= 1 << (k & 63);
+                    short.push((k, i as u32));
+                }
+                [a] => {
+                    for before in 0..=255u16 {
+                        let k = before << 8 | u16::from(a);
+                        pairs[usize::from(k >> 6)] |= 1 << (k & 63);
+                    }
+                    short.push((u16::from(a), i as u32));
+                }
+                [] => {}
             }
         }
-        self.nfa
-            .get_or_init(|| self.automaton(AhoCorasickKind::NoncontiguousNFA).ok())
-            .as_ref()
+        let mut slots = Box::new([(0u32, 0u32); 1 << BUCKET_BITS]);
+        let mut at = 0u32;
+        for (slot, n) in slots.iter_mut().zip(&counts) {
+            *slot = (at, at);
+            at += n;
+        }
+        let mut ids = vec![(0, 0); at as usize];
+        for (i, p) in patterns.iter().enumerate() {
+            if let [a, b, c, ..] = **p {
+                let k = key(a, b, c);
+                let slot = &mut slots[bucket(k)];
+                ids[slot.1 as usize] = (k, i as u32);
+                slot.1 += 1;
+            }
+        }
+        Buckets {
+            slots,
+            ids,
+            pairs,
+            short,
+        }
+    }
+
+    /// Calls `hit(done, string, start)` for every occurrence in `bytes` of every string whose
+    /// `done` flag is not set (`hit` may set flags).
+    fn search(
+        &self,
+        patterns: &[Box<[u8]>],
+        bytes: &[u8],
+        done: &mut [bool],
+        hit: &mut dyn FnMut(&mut [bool], usize, usize),
+    ) {
+        // The last three bytes, lowercased: byte `i` in the low bits (zeros before the text).
+        let mut window = 0u32;
+        for (i, &b) in bytes.iter().enumerate() {
+            window = (window << 8 | u32::from(LOWER[usize::from(b)])) & 0xFF_FFFF;
+            let pair = (window & 0xFFFF) as usize;
+            if self.pairs[pair >> 6] & (1 << (pair & 63)) != 0 {
+                for &(k, p) in &self.short {
+                    let p = p as usize;
+                    if done[p] {
+                        continue;
+                    }
+                    if patterns[p].len() == 1 && usize::from(k) == pair & 0xFF {
+                        hit(done, p, i);
+                    } else if patterns[p].len() == 2 && usize::from(k) == pair && i >= 1 {
+                        hit(done, p, i - 1);
+                    }
+                }
+            }
+            let (s, e) = self.slots[bucket(window) & ((1 << BUCKET_BITS) - 1)];
+            if s == e {
+                continue;
+            }
+            for &(k, p) in &self.ids[s as usize..e as usize] {
+                let p = p as usize;
+                if k == window && !done[p] && i >= 2 {
+                    let (at, pat) = (i - 2, &patterns[p]);
+                    let rest = bytes.get(at + 3..at + pat.len());
+                    if rest.is_some_and(|r| r.eq_ignore_ascii_case(&pat[3..])) {
+                        hit(done, p, at);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// ASCII lowercase of every byte.
+static LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).to_ascii_lowercase();
+        i += 1;
+    }
+    t
+};
+
+impl Gate {
+    /// The DFA, once this gate has searched [`DFA_AFTER`] bytes (`None` before, while another
+    /// thread builds it, or when it cannot be built: the bucket table answers meanwhile).
+    fn dfa(&self, len: usize) -> Option<&AhoCorasick> {
+        if self.searched.fetch_add(len, Ordering::Relaxed) < DFA_AFTER {
+            return None;
+        }
+        if let Some(dfa) = self.dfa.get() {
+            return dfa.as_ref();
+        }
+        if self.building.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let dfa = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&self.patterns)
+            .ok();
+        let _ = self.dfa.set(dfa);
+        self.dfa.get().and_then(Option::as_ref)
     }
 
     /// `given` (what a caller's shared gate found), or else this gate's own search of `bytes`
-    /// for its consumer 0; `None` when the automaton cannot be built (run everything).
+    /// for its consumer 0.
     pub(crate) fn seen_or_scan<'a>(
         &self,
         given: Option<&'a [bool]>,
         bytes: &[u8],
-    ) -> Option<std::borrow::Cow<'a, [bool]>> {
+    ) -> std::borrow::Cow<'a, [bool]> {
         match given {
-            Some(seen) => Some(std::borrow::Cow::Borrowed(seen)),
-            None => self
-                .scan(bytes)
-                .map(|mut s| std::borrow::Cow::Owned(s.swap_remove(0))),
+            Some(seen) => std::borrow::Cow::Borrowed(seen),
+            None => std::borrow::Cow::Owned(self.scan(bytes).swap_remove(0)),
         }
     }
 
-    /// Which strings of each consumer occur in `bytes`; `None` when the automaton could not be
-    /// built (the caller then runs everything).
-    pub(crate) fn scan(&self, bytes: &[u8]) -> Option<Seen> {
+    /// Which strings of each consumer occur in `bytes`.
+    pub(crate) fn scan(&self, bytes: &[u8]) -> Seen {
         let mut seen: Seen = self.sizes.iter().map(|n| vec![false; *n]).collect();
         if self.patterns.is_empty() {
-            return Some(seen);
+            return seen;
         }
-        let ac = self.searcher(bytes.len())?;
-        // A pattern all of whose targets are settled is skipped on its later matches.
+        // A string all of whose targets are settled is skipped on its later matches.
         let mut done = vec![false; self.patterns.len()];
-        for m in ac.find_overlapping_iter(bytes) {
-            let p = m.pattern().as_usize();
-            if done[p] {
-                continue;
-            }
+        let mut settle = |done: &mut [bool], p: usize, start: usize| {
+            let end = start + self.patterns[p].len();
             let mut settled = true;
             for t in &self.targets[p] {
                 let slot = &mut seen[usize::from(t.consumer)][t.id as usize];
@@ -205,10 +302,8 @@ impl Gate {
                 }
                 let hit = match t.mode {
                     Mode::AnyCase => true,
-                    Mode::Exact => bytes[m.start()..m.end()] == *t.exact,
-                    Mode::Decorator => {
-                        bytes[m.start()..m.end()] == *t.exact && after_at(bytes, m.start())
-                    }
+                    Mode::Exact => bytes[start..end] == *t.exact,
+                    Mode::Decorator => bytes[start..end] == *t.exact && after_at(bytes, start),
                 };
                 if hit {
                     *slot = true;
@@ -217,8 +312,19 @@ impl Gate {
                 }
             }
             done[p] = settled;
+        };
+        if let Some(ac) = self.dfa(bytes.len()) {
+            for m in ac.find_overlapping_iter(bytes) {
+                let p = m.pattern().as_usize();
+                if !done[p] {
+                    settle(&mut done, p, m.start());
+                }
+            }
+        } else {
+            let buckets = self.buckets.get_or_init(|| Buckets::new(&self.patterns));
+            buckets.search(&self.patterns, bytes, &mut done, &mut settle);
         }
-        Some(seen)
+        seen
     }
 }
 
@@ -246,35 +352,110 @@ mod tests {
         b.add(1, 1, "route", Mode::Exact);
         b.add(2, 0, "password", Mode::AnyCase);
         b.add(2, 1, "", Mode::AnyCase);
+        b.add(2, 2, "/", Mode::AnyCase);
+        b.add(2, 3, "e.", Mode::AnyCase);
         b.build()
     }
 
     #[test]
     fn reports_each_consumer_and_mode() {
         let g = gate();
-        let seen = g
-            .scan(b"x = NONE\n@app.route('/')\nPassWord = 1\n")
-            .unwrap();
+        let seen = g.scan(b"x = NONE\n@app.route('/')\nPassWord = 1\n");
         assert_eq!(
             seen,
-            vec![vec![false, false], vec![true, true], vec![true, false]]
+            vec![
+                vec![false, false],
+                vec![true, true],
+                vec![true, false, true, false]
+            ]
         );
-        let seen = g.scan(b"x = None; route(); import pickle").unwrap();
+        let seen = g.scan(b"x = None; route(); import pickle; E.");
         assert_eq!(
             seen,
-            vec![vec![true, true], vec![false, true], vec![false, false]]
+            vec![
+                vec![true, true],
+                vec![false, true],
+                vec![false, false, false, true]
+            ]
         );
+        // A string at the very end, and text shorter than a bucket key.
+        assert_eq!(g.scan(b"e.")[2], vec![false, false, false, true]);
+        assert_eq!(g.scan(b"Non")[0], vec![false, false]);
+        assert_eq!(g.scan(b"")[0], vec![false, false]);
+    }
+
+    /// What the gate must answer, computed the slow way.
+    fn naive(strings: &[(usize, usize, String, Mode)], sizes: &[usize], text: &[u8]) -> Seen {
+        let mut seen: Seen = sizes.iter().map(|n| vec![false; *n]).collect();
+        for (c, id, s, mode) in strings {
+            let s = s.as_bytes();
+            if s.is_empty() || s.len() > text.len() {
+                continue;
+            }
+            seen[*c][*id] |= (0..=text.len() - s.len()).any(|at| {
+                let w = &text[at..at + s.len()];
+                match mode {
+                    Mode::AnyCase => w.eq_ignore_ascii_case(s),
+                    Mode::Exact => w == s,
+                    Mode::Decorator => w == s && after_at(text, at),
+                }
+            });
+        }
+        seen
     }
 
     #[test]
-    fn nfa_and_dfa_agree() {
-        let g = gate();
-        let text = b"@route\nNone none pickle PASSWORD\n  @x.route\n";
-        let first = g.scan(text).unwrap();
-        g.searched.store(DFA_AFTER, Ordering::Relaxed);
-        for _ in 0..2 {
-            assert_eq!(g.scan(text).unwrap(), first);
+    fn table_and_dfa_agree_with_a_naive_search() {
+        // A small deterministic generator: strings and texts over a few letters, so that
+        // strings overlap, share prefixes and buckets, and differ only in case.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        };
+        let alphabet = b"aAbB.@ \n_";
+        for round in 0..200 {
+            let mut strings = Vec::new();
+            let mut sizes = vec![0usize; 3];
+            for _ in 0..1 + next(12) {
+                let c = next(3);
+                let len = 1 + next(5);
+                let s: String = (0..len)
+                    .map(|_| char::from(alphabet[next(alphabet.len() as u64)]))
+                    .collect();
+                let mode = [Mode::Exact, Mode::AnyCase, Mode::Decorator][next(3)];
+                strings.push((c, sizes[c], s, mode));
+                sizes[c] += 1;
+            }
+            let build = || {
+                let mut b = GateBuilder::new(3);
+                for (c, id, s, mode) in &strings {
+                    b.add(*c, *id, s, *mode);
+                }
+                b.build()
+            };
+            let (table, dfa) = (build(), build());
+            dfa.searched.store(DFA_AFTER, Ordering::Relaxed);
+            for _ in 0..5 {
+                let text: Vec<u8> = (0..next(40))
+                    .map(|_| alphabet[next(alphabet.len() as u64)])
+                    .collect();
+                let want = naive(&strings, &sizes, &text);
+                assert_eq!(
+                    table.scan(&text),
+                    want,
+                    "round {round}, table: {strings:?} in {text:?}"
+                );
+                assert_eq!(
+                    dfa.scan(&text),
+                    want,
+                    "round {round}, DFA: {strings:?} in {text:?}"
+                );
+            }
+            assert!(table.dfa.get().is_none());
+            assert!(dfa.dfa.get().is_some_and(Option::is_some));
         }
-        assert!(g.dfa.get().is_some_and(Option::is_some));
     }
 }

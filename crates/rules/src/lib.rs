@@ -373,7 +373,7 @@ impl RuleSet {
     }
 
     /// What of every prefilter occurs in `file`: per consumer (code, taint, secrets), per
-    /// string. `None` without prefilter or when the search cannot run.
+    /// string. `None` without prefilter.
     fn gate_scan(&self, file: &SourceFile) -> Option<gate::Seen> {
         let family = file.language?.family();
         if !self.options.prefilter {
@@ -403,7 +403,7 @@ impl RuleSet {
             }
             b.build()
         });
-        gate.scan(file.text.as_bytes())
+        Some(gate.scan(file.text.as_bytes()))
     }
 
     /// The metadata of every selected rule, sorted by id.

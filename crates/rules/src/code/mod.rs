@@ -229,16 +229,20 @@ impl FamilyRules {
         if !prefilter {
             return vec![true; self.rules.len()];
         }
-        let gate = self.gate.get_or_init(|| {
-            let mut gate = GateBuilder::new(1);
-            for (i, t) in self.triggers.iter().enumerate() {
-                gate.add(0, i, t, Mode::Exact);
+        let own;
+        let seen = match seen {
+            Some(seen) => seen,
+            None => {
+                let gate = self.gate.get_or_init(|| {
+                    let mut gate = GateBuilder::new(1);
+                    for (i, t) in self.triggers.iter().enumerate() {
+                        gate.add(0, i, t, Mode::Exact);
+                    }
+                    gate.build()
+                });
+                own = gate.scan(text.as_bytes()).swap_remove(0);
+                &own[..]
             }
-            gate.build()
-        });
-        let Some(seen) = gate.seen_or_scan(seen, text.as_bytes()) else {
-            // The automaton could not be built: stay correct rather than fast.
-            return vec![true; self.rules.len()];
         };
         let has = |t: &usize| seen.get(*t).copied().unwrap_or(true);
         self.conditions

@@ -186,20 +186,6 @@ impl SecretRuleSet {
                 }
             }
         }
-        let gate = std::sync::OnceLock::new();
-        if sources
-            .iter()
-            .any(|(file, text)| !crate::is_builtin_source(file, text))
-        {
-            // User rules: a keyword the automaton cannot take fails at load, naming the set.
-            let checked = keyword_gate(&patterns);
-            checked.check().map_err(|e| SecretRuleError::Keywords {
-                file: "*".to_string(),
-                rule: "*".to_string(),
-                message: e.to_string(),
-            })?;
-            let _ = gate.set(checked);
-        }
         let generic_keywords: Vec<String> = {
             let mut k: Vec<String> = rules
                 .iter()
@@ -217,7 +203,7 @@ impl SecretRuleSet {
         })?;
         Ok(Self {
             rules,
-            gate,
+            gate: std::sync::OnceLock::new(),
             keyword_patterns: patterns,
             keyword_rules,
             pairs,
@@ -245,9 +231,7 @@ impl SecretRuleSet {
         let gate = self
             .gate
             .get_or_init(|| keyword_gate(&self.keyword_patterns));
-        let Some(seen) = gate.seen_or_scan(seen, bytes) else {
-            return vec![true; self.rules.len()];
-        };
+        let seen = gate.seen_or_scan(seen, bytes);
         let mut enabled = vec![false; self.rules.len()];
         for (p, rules) in self.keyword_rules.iter().enumerate() {
             if seen.get(p).copied().unwrap_or(true) {

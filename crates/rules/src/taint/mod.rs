@@ -137,8 +137,9 @@ pub(crate) struct FamilyTaint {
     pub(crate) sanitizers: NameSet<u64>,
     /// Calls whose result is never tainted.
     pub(crate) safe_calls: NameSet<()>,
-    /// The prefilter over `triggers`, used when the caller does not pass what it found.
-    gate: Gate,
+    /// The prefilter over `triggers` (built on first use), used when the caller does not pass
+    /// what it found.
+    gate: std::sync::OnceLock<Gate>,
     /// The prefilter triggers: (text, only counts on a line that starts with `@`).
     triggers: Vec<(String, bool)>,
     /// What a file must contain for a source (true) or a sink (false): every group needs one
@@ -202,7 +203,7 @@ impl FamilyTaint {
             guards: NameSet::default(),
             sanitizers: NameSet::default(),
             safe_calls: NameSet::default(),
-            gate: GateBuilder::new(1).build(),
+            gate: std::sync::OnceLock::new(),
             triggers: Vec::new(),
             needs: Vec::new(),
         };
@@ -267,20 +268,6 @@ impl FamilyTaint {
         needs.retain(|(_, groups)| !groups.is_empty());
         needs.sort();
         needs.dedup();
-        let mut gate = GateBuilder::new(1);
-        for (i, (t, decorator)) in tr.list.iter().enumerate() {
-            gate.add(
-                0,
-                i,
-                t,
-                if *decorator {
-                    Mode::Decorator
-                } else {
-                    Mode::Exact
-                },
-            );
-        }
-        ft.gate = gate.build();
         ft.triggers = tr.list;
         ft.needs = needs;
         ft.rules = rules;
@@ -294,8 +281,27 @@ impl FamilyTaint {
         if self.triggers.is_empty() {
             return false;
         }
-        let Some(seen) = self.gate.seen_or_scan(seen, text.as_bytes()) else {
-            return true;
+        let gate = || {
+            self.gate.get_or_init(|| {
+                let mut gate = GateBuilder::new(1);
+                for (i, (t, decorator)) in self.triggers.iter().enumerate() {
+                    let mode = if *decorator {
+                        Mode::Decorator
+                    } else {
+                        Mode::Exact
+                    };
+                    gate.add(0, i, t, mode);
+                }
+                gate.build()
+            })
+        };
+        let own;
+        let seen = match seen {
+            Some(seen) => seen,
+            None => {
+                own = gate().scan(text.as_bytes()).swap_remove(0);
+                &own[..]
+            }
         };
         let met = |source: bool| {
             self.needs.iter().any(|(s, groups)| {
