@@ -88,41 +88,48 @@ fn fail_on(a: &ScanArgs, loaded: &Loaded) -> FailOn {
     })
 }
 
-/// The rules and engine settings of a scan, and the configuration.
-/// What [`parse_ahead`] hands back: the trees, and standard input when it read it.
+/// What [`parse_ahead`] hands back: the trees (still being parsed), and standard input when
+/// it reads it (sent as soon as it is read, before the parse).
 type Ahead = (
     vigil_core::parse::Preparsed,
-    Option<std::io::Result<Vec<u8>>>,
+    Option<std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>>,
 );
 
 /// The on-save case: a few code files named on the command line, or standard input, are read
-/// and parsed on another thread while this one loads and compiles the rules (wall time, not
-/// CPU: a parse the rules turn out not to need is wasted work on the other core).
-fn parse_ahead(a: &ScanArgs) -> Option<std::thread::JoinHandle<Ahead>> {
+/// and parsed on another thread while this one loads and compiles the rules and runs what
+/// needs no tree (wall time, not CPU: a parse the rules turn out not to need is wasted work on
+/// the other core).
+fn parse_ahead(a: &ScanArgs) -> Option<Ahead> {
     const AHEAD: usize = 4;
     let budget = ScanSettings::default().parse_budget;
-    let spawn = |f: Box<dyn FnOnce() -> Ahead + Send>| {
+    let spawn = |f: Box<dyn FnOnce() -> vigil_core::parse::Preparsed + Send>| {
         std::thread::Builder::new()
             .name("vigil-parse-ahead".to_owned())
             .spawn(f)
             .ok()
+            .map(vigil_core::parse::Preparsed::pending)
     };
     if let Some(name) = &a.stdin_filename {
         if a.paths.len() != 1 || a.paths[0].as_os_str() != "-" {
             return None;
         }
         let rel = crate::sources::stdin_display_path(name);
-        return spawn(Box::new(move || {
+        let (send, receive) = std::sync::mpsc::channel();
+        let parsing = spawn(Box::new(move || {
             let mut bytes = Vec::new();
             let read = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes);
             match read {
-                Ok(_) => (
-                    vigil_core::parse::Preparsed::parse_bytes(&rel, &bytes, budget),
-                    Some(Ok(bytes)),
-                ),
-                Err(e) => (vigil_core::parse::Preparsed::default(), Some(Err(e))),
+                Ok(_) => {
+                    let _ = send.send(Ok(bytes.clone()));
+                    vigil_core::parse::Preparsed::parse_bytes(&rel, &bytes, budget)
+                }
+                Err(e) => {
+                    let _ = send.send(Err(e));
+                    vigil_core::parse::Preparsed::default()
+                }
             }
-        }));
+        }))?;
+        return Some((parsing, Some(receive)));
     }
     if a.staged || a.diff.is_some() || a.paths.len() > AHEAD {
         return None;
@@ -141,14 +148,13 @@ fn parse_ahead(a: &ScanArgs) -> Option<std::thread::JoinHandle<Ahead>> {
         return None;
     }
     let max_size = a.max_file_size;
-    spawn(Box::new(move || {
-        (
-            vigil_core::parse::Preparsed::parse_files(&files, budget, max_size),
-            None,
-        )
-    }))
+    let parsing = spawn(Box::new(move || {
+        vigil_core::parse::Preparsed::parse_files(&files, budget, max_size)
+    }))?;
+    Some((parsing, None))
 }
 
+/// The rules and engine settings of a scan, and the configuration.
 fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings, Loaded)> {
     let loaded = load_config(a.config.as_deref())?;
     let mut rule_dirs = a.rule_dirs.clone();
@@ -205,9 +211,10 @@ fn scan(a: ScanArgs) -> Result<u8> {
     let ahead = parse_ahead(&a);
     let (rules, mut settings, loaded) = prepare(&a)?;
     let mut stdin = None;
-    if let Some(Ok((p, bytes))) = ahead.map(std::thread::JoinHandle::join) {
-        settings.preparsed = Some(std::sync::Arc::new(p));
-        stdin = bytes;
+    if let Some((parsing, read)) = ahead {
+        settings.preparsed = Some(std::sync::Arc::new(parsing));
+        // A reader thread that died without sending leaves `stdin` to be read here.
+        stdin = read.and_then(|r| r.recv().ok());
     }
     let baseline = match &a.baseline {
         Some(path) => {

@@ -176,6 +176,31 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_parse_is_waited_for_and_a_failed_one_gives_nothing() {
+        let text = "import os\nos.system(x)\n";
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let parsing = std::thread::spawn(move || {
+            // Not done before the test asks: `take` must wait for it.
+            wait.recv().expect("go");
+            Preparsed::parse_bytes("<stdin>/a.py", text.as_bytes(), None)
+        });
+        let ahead = Preparsed::pending(parsing);
+        go.send(()).expect("send");
+        let path = std::path::Path::new("<stdin>/a.py");
+        assert!(matches!(
+            ahead.take(path, Language::Python, text),
+            Some(ParseOutcome::Tree(_))
+        ));
+        assert!(ahead.take(path, Language::Python, text).is_none());
+
+        let failed = Preparsed::pending(std::thread::spawn(|| -> Preparsed {
+            panic!("the parse-ahead thread died")
+        }));
+        assert!(failed.take(path, Language::Python, text).is_none());
+        assert!(failed.take(path, Language::Python, text).is_none());
+    }
+
+    #[test]
     fn recovers_from_errors() {
         match parse(Language::Python, "def f(:\n  eval(x)\n", None) {
             ParseOutcome::Tree(t) => assert!(t.root_node().has_error()),
@@ -187,16 +212,20 @@ mod tests {
 /// Files parsed ahead of a scan, on another thread while the rules load (a one-file on-save
 /// scan spends a fifth of its time loading rules and a third parsing). The engine takes a tree
 /// from here only for the same file, language and decoded text; anything else is parsed as
-/// usual, so a stale or missing entry only costs the time it saved.
+/// usual, so a stale or missing entry only costs the time it saved. A parse still running
+/// ([`Preparsed::pending`]) is waited for on the first [`Preparsed::take`], so that the work a
+/// scan does before it needs a tree (the prefilter, the secret rules) overlaps the parse too.
 #[derive(Default)]
 pub struct Preparsed {
     trees: std::sync::Mutex<Vec<(std::path::PathBuf, Language, String, ParseOutcome)>>,
+    pending: std::sync::Mutex<Option<std::thread::JoinHandle<Preparsed>>>,
 }
 
 impl std::fmt::Debug for Preparsed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.trees.lock().map_or(0, |t| t.len());
-        write!(f, "Preparsed({n} files)")
+        let pending = self.pending.lock().is_ok_and(|p| p.is_some());
+        write!(f, "Preparsed({n} files, pending: {pending})")
     }
 }
 
@@ -223,6 +252,7 @@ impl Preparsed {
         }
         Preparsed {
             trees: std::sync::Mutex::new(trees),
+            ..Preparsed::default()
         }
     }
 
@@ -236,13 +266,29 @@ impl Preparsed {
         }
         Preparsed {
             trees: std::sync::Mutex::new(trees),
+            ..Preparsed::default()
+        }
+    }
+
+    /// The trees `parsing` (a thread running [`Preparsed::parse_files`] or
+    /// [`Preparsed::parse_bytes`]) will hand back, waited for on the first [`Preparsed::take`].
+    pub fn pending(parsing: std::thread::JoinHandle<Preparsed>) -> Preparsed {
+        Preparsed {
+            trees: std::sync::Mutex::default(),
+            pending: std::sync::Mutex::new(Some(parsing)),
         }
     }
 
     /// The parse of the file at `path` (content in memory: its display path), if it was
-    /// parsed ahead as `lang` from this `text`.
+    /// parsed ahead as `lang` from this `text`. Waits for a pending parse (one that panicked
+    /// gives nothing: the file is parsed again).
     pub fn take(&self, path: &std::path::Path, lang: Language, text: &str) -> Option<ParseOutcome> {
         let mut trees = self.trees.lock().ok()?;
+        if let Some(parsing) = self.pending.lock().ok()?.take() {
+            if let Ok(done) = parsing.join() {
+                trees.extend(done.trees.into_inner().unwrap_or_default());
+            }
+        }
         let i = trees
             .iter()
             .position(|(p, l, t, _)| p == path && *l == lang && t == text)?;

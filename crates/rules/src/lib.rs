@@ -421,6 +421,10 @@ impl RuleSet {
         let start = out.len();
         let seen = self.gate_scan(file);
         let seen_of = |consumer: usize| seen.as_ref().map(|s| &s[consumer][..]);
+        // The secret rules first: they need no tree, so they run while a tree parsed ahead on
+        // another thread is finished (their findings still come after the code rules').
+        let mut secrets = Vec::new();
+        self.check_secrets(file, seen_of(GATE_SECRETS), &mut secrets);
         // Code rules and taint rules share one parse, one walk and one model of the file.
         let mut taint_pass =
             |tree: &Tree, model: &code::model::Model<'_>, out: &mut Vec<Finding>| {
@@ -440,62 +444,69 @@ impl RuleSet {
             then,
             seen_of(GATE_CODE),
         );
-        if self.secret_on.iter().any(|x| *x)
-            && !(self.options.skip_generated && secrets::skipped_by_default(&file.path))
+        if secrets.is_empty() {
+            return;
+        }
+        out.append(&mut secrets);
+        // A secret finding supersedes a code rule's hard-coded-credential finding (CWE-259/798)
+        // on the same line: one credential, one finding. (Every secret is redacted from every
+        // snippet of the file by the engine, after all rules ran.)
+        let secret_lines: Vec<(usize, usize)> = out[start..]
+            .iter()
+            .filter(|f| f.secret.is_some())
+            .map(|f| (f.span.start_line, f.span.end_line))
+            .collect();
+        let mut tail = out.split_off(start);
+        tail.retain(|f| {
+            f.secret.is_some()
+                || !f.rule.cwe.iter().any(|c| *c == 798 || *c == 259)
+                || !secret_lines
+                    .iter()
+                    .any(|(a, b)| f.span.start_line >= *a && f.span.start_line <= *b)
+        });
+        out.append(&mut tail);
+    }
+
+    /// The secret rules' findings in `file` (`seen`: which keywords the shared gate found).
+    fn check_secrets(&self, file: &SourceFile, seen: Option<&[bool]>, out: &mut Vec<Finding>) {
+        if !self.secret_on.iter().any(|x| *x)
+            || (self.options.skip_generated && secrets::skipped_by_default(&file.path))
         {
-            let mut matches = Vec::new();
-            let opts = secrets::ScanOptions {
-                prefilter: self.options.prefilter,
-                ..secrets::ScanOptions::default()
+            return;
+        }
+        let mut matches = Vec::new();
+        let opts = secrets::ScanOptions {
+            prefilter: self.options.prefilter,
+            ..secrets::ScanOptions::default()
+        };
+        vigil_core::engine::set_current_rule("secret rules");
+        self.secrets.scan_seen(
+            &file.path,
+            file.text.as_bytes(),
+            &opts,
+            Some(&self.secret_on),
+            seen,
+            &mut matches,
+        );
+        for m in matches {
+            if !self.secret_on.get(m.rule).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(meta) = self.secret_metas.get(m.rule) else {
+                continue;
             };
-            vigil_core::engine::set_current_rule("secret rules");
-            self.secrets.scan_seen(
-                &file.path,
-                file.text.as_bytes(),
-                &opts,
-                Some(&self.secret_on),
-                seen_of(GATE_SECRETS),
-                &mut matches,
-            );
-            for m in matches {
-                if !self.secret_on.get(m.rule).copied().unwrap_or(false) {
-                    continue;
-                }
-                let Some(meta) = self.secret_metas.get(m.rule) else {
-                    continue;
-                };
-                let mut f = Finding::new(meta, file, m.start, m.end);
-                f.snippet = redact_line(&f.snippet, file.text.get(m.start..m.end).unwrap_or(""));
-                f.match_key = m.fingerprint.clone();
-                f.message = format!("{} ({})", meta.message, m.redacted);
-                if let Ok(c) = m.confidence.parse::<Confidence>() {
-                    f.confidence = c;
-                }
-                f.secret = Some(SecretInfo {
-                    redacted: m.redacted,
-                    hash: m.fingerprint,
-                });
-                out.push(f);
+            let mut f = Finding::new(meta, file, m.start, m.end);
+            f.snippet = redact_line(&f.snippet, file.text.get(m.start..m.end).unwrap_or(""));
+            f.match_key = m.fingerprint.clone();
+            f.message = format!("{} ({})", meta.message, m.redacted);
+            if let Ok(c) = m.confidence.parse::<Confidence>() {
+                f.confidence = c;
             }
-            // A secret finding supersedes a code rule's hard-coded-credential finding (CWE-259/798)
-            // on the same line: one credential, one finding. (Every secret is redacted from
-            // every snippet of the file by the engine, after all rules ran.)
-            let secret_lines: Vec<(usize, usize)> = out[start..]
-                .iter()
-                .filter(|f| f.secret.is_some())
-                .map(|f| (f.span.start_line, f.span.end_line))
-                .collect();
-            if !secret_lines.is_empty() {
-                let mut tail = out.split_off(start);
-                tail.retain(|f| {
-                    f.secret.is_some()
-                        || !f.rule.cwe.iter().any(|c| *c == 798 || *c == 259)
-                        || !secret_lines
-                            .iter()
-                            .any(|(a, b)| f.span.start_line >= *a && f.span.start_line <= *b)
-                });
-                out.append(&mut tail);
-            }
+            f.secret = Some(SecretInfo {
+                redacted: m.redacted,
+                hash: m.fingerprint,
+            });
+            out.push(f);
         }
     }
 }

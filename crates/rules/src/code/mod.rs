@@ -284,28 +284,8 @@ impl FamilyRules {
         if !needs_tree && then.is_none() {
             return;
         }
-        let Some(tree) = parse() else { return };
-        self.check_tree(file, lang, &tree, &active, needs_tree, start, out, then);
-    }
-
-    /// The part of [`FamilyRules::check`] that needs the tree.
-    #[allow(clippy::too_many_arguments)]
-    fn check_tree<'t>(
-        &self,
-        file: &'t SourceFile,
-        lang: Language,
-        tree: &'t Tree,
-        active: &[bool],
-        needs_tree: bool,
-        start: usize,
-        out: &mut Vec<Finding>,
-        then: Option<AfterModel<'_>>,
-    ) {
-        let want_refs = self.ref_exact.values().flatten().any(|&i| active[i]);
-        let ref_last = &self.ref_last;
-        let filter = |name: &str| want_refs && ref_last.contains(name);
-        // Query patterns match during the model's walk (one walk of the tree for both); their
-        // capture checks need the finished model, so matches wait in `pending`.
+        // The combined query compiles (on the family's first file) before the parse: a tree
+        // parsed ahead on another thread may still be in the making.
         let lang_idx = self
             .family
             .languages()
@@ -320,6 +300,27 @@ impl FamilyRules {
                 cell.get_or_init(|| compile_queries(lang, self).ok().flatten())
                     .as_ref()
             });
+        let Some(tree) = parse() else { return };
+        self.check_tree(file, &tree, &active, query, start, out, then);
+    }
+
+    /// The part of [`FamilyRules::check`] that needs the tree.
+    #[allow(clippy::too_many_arguments)]
+    fn check_tree<'t>(
+        &self,
+        file: &'t SourceFile,
+        tree: &'t Tree,
+        active: &[bool],
+        query: Option<&QuerySet>,
+        start: usize,
+        out: &mut Vec<Finding>,
+        then: Option<AfterModel<'_>>,
+    ) {
+        let want_refs = self.ref_exact.values().flatten().any(|&i| active[i]);
+        let ref_last = &self.ref_last;
+        let filter = |name: &str| want_refs && ref_last.contains(name);
+        // Query patterns match during the model's walk (one walk of the tree for both); their
+        // capture checks need the finished model, so matches wait in `pending`.
         let mut pending: Vec<(usize, &pattern::Query, Vec<pattern::Capture<'_>>)> = Vec::new();
         let mut scratch = pattern::Scratch::default();
         let mut visit = |node: Node<'t>| {
