@@ -325,6 +325,11 @@ impl LazyRe {
             .as_ref()
     }
 
+    /// The regex's source.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// True when the regex compiles and matches `text`.
     pub fn is_match(&self, text: &str) -> bool {
         self.get().is_some_and(|r| r.is_match(text))

@@ -17,6 +17,7 @@ use vigil_core::lang::Family;
 use vigil_core::{Finding, Language, RuleMeta, SourceFile};
 
 use crate::error::RuleError;
+use crate::fields::FieldExt;
 use crate::gate::{Gate, GateBuilder, Mode};
 use crate::model::{ArgCheck, CaptureCheck, CodeRule, Kind, Lit, Matcher};
 use model::{ArgValue, Model, ScopeId};
@@ -62,7 +63,7 @@ struct FamilyRules {
     texts: Vec<usize>,
     /// The query rules' patterns, resolved per language of the family (in `Family::languages()`
     /// order) on the first file of that language on which a query rule is active.
-    queries: Vec<OnceLock<Option<QuerySet>>>,
+    queries: Vec<OnceLock<Option<Queries>>>,
     /// The rules with a query matcher, with their parsed patterns.
     query_rules: Vec<usize>,
     has_tree_rules: bool,
@@ -292,7 +293,7 @@ impl FamilyRules {
             .iter()
             .position(|l| *l == lang)
             .unwrap_or(0);
-        let query = self
+        let queries = self
             .queries
             .get(lang_idx)
             .filter(|_| needs_tree && self.query_rules.iter().any(|&i| active[i]))
@@ -301,7 +302,7 @@ impl FamilyRules {
                     .as_ref()
             });
         let Some(tree) = parse() else { return };
-        self.check_tree(file, &tree, &active, query, start, out, then);
+        self.check_tree(file, &tree, &active, queries, start, out, then);
     }
 
     /// The part of [`FamilyRules::check`] that needs the tree.
@@ -311,7 +312,7 @@ impl FamilyRules {
         file: &'t SourceFile,
         tree: &'t Tree,
         active: &[bool],
-        query: Option<&QuerySet>,
+        queries: Option<&Queries>,
         start: usize,
         out: &mut Vec<Finding>,
         then: Option<AfterModel<'_>>,
@@ -323,8 +324,9 @@ impl FamilyRules {
         // capture checks need the finished model, so matches wait in `pending`.
         let mut pending: Vec<(usize, &pattern::Query, Vec<pattern::Capture<'_>>)> = Vec::new();
         let mut scratch = pattern::Scratch::default();
+        let walk = queries.and_then(|q| q.walk.as_ref());
         let mut visit = |node: Node<'t>| {
-            if let Some(qs) = query {
+            if let Some(qs) = walk {
                 qs.match_at(
                     node,
                     &file.text,
@@ -361,20 +363,47 @@ impl FamilyRules {
                 node.end_byte(),
             ));
         };
+        let at_calls = queries.and_then(|q| Some((q, q.at_calls.as_ref()?)));
         let mut cands: Vec<usize> = Vec::new();
         for &(call, scope) in &model.calls {
-            let Some(callee) = model.callee(call) else {
+            let Some(raw) = call.field("function").or_else(|| call.field("constructor")) else {
                 continue;
             };
+            let callee = model.unwrap(raw);
             cands.clear();
-            for name in model.resolve(callee, scope) {
-                if let Some(rs) = self.call_exact.get(&name) {
+            let names = model.resolve(callee, scope);
+            for name in &names {
+                if let Some(rs) = self.call_exact.get(name) {
                     cands.extend(rs);
                 }
                 for (p, i) in &self.call_prefix {
                     if name.starts_with(p.as_str()) {
                         cands.push(*i);
                     }
+                }
+            }
+            if let Some((q, set)) = at_calls {
+                // What the rule's capture check will resolve: the callee as written, in its
+                // own scope (the same as the call's but for a callee that opens a scope).
+                let raw_scope = model.scope_at(raw);
+                let own;
+                let raw_names = if raw.id() == callee.id() && raw_scope == scope {
+                    &names
+                } else {
+                    own = model.resolve(raw, raw_scope);
+                    &own
+                };
+                if q.wants_call(raw_names, active) {
+                    set.match_at(
+                        call,
+                        &file.text,
+                        active,
+                        &mut scratch,
+                        &mut |rule, q, caps| {
+                            pending.push((rule, q, caps.to_vec()));
+                            false
+                        },
+                    );
                 }
             }
             if let Some(m) = model.method_name(callee) {
@@ -579,43 +608,115 @@ fn name_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// One language's query rules, resolved against its grammar.
+struct Queries {
+    /// Matched at every node of the model's walk.
+    walk: Option<QuerySet>,
+    /// Rules every match of which is a call whose callee a capture check wants to resolve to
+    /// a name (`(call function: (_) @callee ...)` with `names` on `@callee`): matched only at
+    /// the calls whose callee does, once the model is built, instead of at every call.
+    at_calls: Option<QuerySet>,
+    /// Those rules by callee name (`prefix*` names apart).
+    callee_exact: HashMap<String, Vec<usize>>,
+    callee_prefix: Vec<(String, usize)>,
+}
+
+impl Queries {
+    /// True when a callee resolving to `names` can satisfy an active rule of `at_calls`.
+    fn wants_call(&self, names: &[String], active: &[bool]) -> bool {
+        names.iter().any(|n| {
+            self.callee_exact
+                .get(n)
+                .is_some_and(|rs| rs.iter().any(|&i| active[i]))
+                || self
+                    .callee_prefix
+                    .iter()
+                    .any(|(p, i)| active[*i] && n.starts_with(p.as_str()))
+        })
+    }
+}
+
 /// Resolves the query rules' patterns against one language's grammar. A rule whose pattern
 /// names a kind or field the grammar lacks is an error for the family's primary language and is
 /// left out for the other dialects (JSX in `.ts`).
-fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<QuerySet>, RuleError> {
+fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<Queries>, RuleError> {
     if fr.query_rules.is_empty() {
         return Ok(None);
     }
+    // The call nodes the model lists, with the field holding the callee.
+    let call_kinds: &[&str] = match fr.family {
+        Family::Python => &["call"],
+        Family::JavaScript => &["call_expression"],
+    };
     // Parsed here, on first use: a run that needs no query pays nothing for them.
-    let mut parsed = Vec::with_capacity(fr.query_rules.len());
+    let mut walk = Vec::with_capacity(fr.query_rules.len());
+    let mut at_calls = Vec::new();
+    let mut callee_exact: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut callee_prefix = Vec::new();
     for &i in &fr.query_rules {
         let r = &fr.rules[i];
-        let Matcher::Query { source, .. } = &r.matcher else {
+        let Matcher::Query {
+            source, captures, ..
+        } = &r.matcher
+        else {
             continue;
         };
-        match Parsed::parse(source) {
-            Ok(p) => parsed.push((i, p)),
-            Err(e) => {
+        let mut p = Parsed::parse(source).map_err(|e| {
+            RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
+                .rule(&r.meta.id)
+                .field("match.query")
+        })?;
+        // A capture's text checks hold for every node it captures, so the matcher can apply
+        // them as it binds (`capture_ok` applies them again to the matches).
+        for c in captures {
+            if let Some(re) = &c.regex {
+                p.require_text(&c.name, re.source(), false);
+            }
+            if let Some(re) = &c.not_regex {
+                p.require_text(&c.name, re.source(), true);
+            }
+        }
+        let on_callee = p.root_field_captures(call_kinds, "function");
+        let named = captures
+            .iter()
+            .find(|c| !c.names.is_empty() && on_callee.contains(&c.name));
+        match named {
+            Some(c) => {
+                for n in &c.names {
+                    match n.strip_suffix('*') {
+                        Some(prefix) => callee_prefix.push((prefix.to_owned(), i)),
+                        None => callee_exact.entry(n.clone()).or_default().push(i),
+                    }
+                }
+                at_calls.push((i, p));
+            }
+            None => walk.push((i, p)),
+        }
+    }
+    let grammar = lang.grammar();
+    let build = |parsed: &[(usize, Parsed)]| -> Result<Option<QuerySet>, RuleError> {
+        if parsed.is_empty() {
+            return Ok(None);
+        }
+        let (set, errors) = QuerySet::new(&grammar, parsed.iter().map(|(i, p)| (*i, p)));
+        if lang == fr.family.languages()[0] {
+            if let Some((i, e)) = errors.into_iter().next() {
+                let r = &fr.rules[i];
                 return Err(
                     RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
                         .rule(&r.meta.id)
                         .field("match.query"),
-                )
+                );
             }
         }
-    }
-    let (set, errors) = QuerySet::new(&lang.grammar(), parsed.iter().map(|(i, p)| (*i, p)));
-    if lang == fr.family.languages()[0] {
-        if let Some((i, e)) = errors.into_iter().next() {
-            let r = &fr.rules[i];
-            return Err(
-                RuleError::new(&r.meta.origin, format!("invalid query: {e}"))
-                    .rule(&r.meta.id)
-                    .field("match.query"),
-            );
-        }
-    }
-    Ok(Some(set))
+        Ok(Some(set))
+    };
+    Ok(Some(Queries {
+        walk: build(&walk)?,
+        at_calls: build(&at_calls)?,
+        callee_exact,
+        callee_prefix,
+    }))
 }
 
 fn capture_ok(model: &Model<'_>, node: Node<'_>, c: &CaptureCheck) -> bool {
@@ -686,5 +787,72 @@ fn query_match(
         .map(|c| c.node);
     if let Some(n) = node {
         emit(ri, n, model);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines of `code` where `rule` (a rule file's text) reports.
+    fn lines(rule: &str, code: &str) -> Vec<usize> {
+        let rule = crate::load_code_rule("t.toml", rule).expect("rule");
+        let rules = CodeRules::compile(vec![rule]).expect("compile");
+        let file = SourceFile::new("a.py".to_owned(), code.as_bytes());
+        let mut parse = || match vigil_core::parse::parse(Language::Python, code, None) {
+            vigil_core::parse::ParseOutcome::Tree(t) => Some(t),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        rules.check(&file, true, &mut parse, &mut out, None, None);
+        out.iter().map(|f| f.span.start_line).collect()
+    }
+
+    const HEAD: &str = r#"
+id = "py-t-weak"
+language = "python"
+title = "t"
+message = "t"
+severity = "high"
+confidence = "high"
+cwe = [326]
+owasp = "A02:2021-Cryptographic Failures"
+fix = "t"
+description = "t"
+references = ["https://cwe.mitre.org/data/definitions/326.html"]
+[example]
+vulnerable = "RSA.generate(1024)"
+fixed = "RSA.generate(4096)"
+"#;
+
+    #[test]
+    fn a_query_on_a_named_callee_runs_only_at_calls_that_resolve_to_it() {
+        let toml = format!(
+            "{HEAD}\n[match]\nquery = '''\n(call function: (_) @callee arguments: (argument_list . (integer) @bits)) @match\n'''\n\
+             [[match.capture]]\nname = \"callee\"\nnames = [\"Crypto.PublicKey.RSA.generate\", \"keys.make*\"]\n\
+             [[match.capture]]\nname = \"bits\"\nregex = '^1024$'\n"
+        );
+        let code = "\
+from Crypto.PublicKey import RSA as R
+import keys
+R.generate(1024)
+R.generate(4096)
+other.generate(1024)
+def f():
+    from Crypto.PublicKey import RSA
+    return RSA.generate(1024)
+keys.make_rsa(1024)
+(R.generate)(1024)
+";
+        let rule = crate::load_code_rule("t.toml", &toml).expect("rule");
+        let rules = CodeRules::compile(vec![rule]).expect("compile");
+        let q = compile_queries(Language::Python, &rules.families[0])
+            .expect("queries")
+            .expect("some");
+        assert!(
+            q.walk.is_none() && q.at_calls.is_some(),
+            "dispatched at calls"
+        );
+        assert_eq!(lines(&toml, code), vec![3, 8, 9, 10]);
     }
 }

@@ -499,6 +499,74 @@ impl Parsed {
         }
         self.patterns.iter().any(|(a, _)| walk(a, name))
     }
+
+    /// The captures every pattern binds at the `field` child of its root, when every pattern
+    /// (every alternative of a top-level alternation) is rooted at a node of one of `kinds`.
+    /// A match can then only be at a node of `kinds`, with those captures on its `field` child.
+    pub fn root_field_captures(&self, kinds: &[&str], field: &str) -> Vec<String> {
+        fn roots<'a>(a: &'a Ast, out: &mut Vec<&'a Ast>) {
+            match a {
+                Ast::Alt { alts, .. } => alts.iter().for_each(|x| roots(x, out)),
+                node => out.push(node),
+            }
+        }
+        let mut all = Vec::new();
+        for (a, _) in &self.patterns {
+            roots(a, &mut all);
+        }
+        let mut common: Option<Vec<String>> = None;
+        for root in all {
+            let Ast::Node {
+                kind: Some((kind, _)),
+                children,
+                ..
+            } = root
+            else {
+                return Vec::new();
+            };
+            if !kinds.contains(&kind.as_str()) {
+                return Vec::new();
+            }
+            let captured: &[String] = children
+                .iter()
+                .find_map(|c| match (&c.field, &c.pat) {
+                    (Some((f, _)), Ast::Node { captures, .. } | Ast::Alt { captures, .. })
+                        if f == field =>
+                    {
+                        Some(&captures[..])
+                    }
+                    _ => None,
+                })
+                .unwrap_or(&[]);
+            common = Some(match common {
+                None => captured.to_vec(),
+                Some(c) => c.into_iter().filter(|n| captured.contains(n)).collect(),
+            });
+        }
+        common.unwrap_or_default()
+    }
+
+    /// Adds a text check on capture `name` to every pattern (a no-op when no pattern captures
+    /// it): its text must match `regex` (must not, with `negate`). The matcher applies it as
+    /// it binds the capture, so a node that fails it is not descended into.
+    pub fn require_text(&mut self, name: &str, regex: &str, negate: bool) {
+        if !self.has_capture(name) {
+            return;
+        }
+        let re = LazyRegex {
+            source: regex.to_owned(),
+            at: 0,
+            cell: std::sync::OnceLock::new(),
+        };
+        let op = if negate {
+            PredOp::NotMatch(re)
+        } else {
+            PredOp::Match(re)
+        };
+        for (_, preds) in &mut self.patterns {
+            preds.push((name.to_owned(), 0, op.clone()));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1199,5 +1267,49 @@ mod tests {
         let code = format!("f({args})\n");
         let q = "(argument_list (_) (_) (_) (_) (_) (_) (_) (_) (_) (integer))";
         assert!(run(&py(), q, &code).is_empty());
+    }
+
+    #[test]
+    fn root_field_captures_need_every_pattern_rooted_at_the_kind() {
+        let captures = |q: &str| {
+            Parsed::parse(q)
+                .unwrap()
+                .root_field_captures(&["call"], "function")
+        };
+        assert_eq!(
+            captures(
+                "[(call function: (_) @f @g arguments: (_)) (call function: (identifier) @f)]"
+            ),
+            vec!["f".to_owned()]
+        );
+        assert_eq!(
+            captures("(call function: [(identifier) (attribute)] @f)"),
+            vec!["f"]
+        );
+        // Another root kind, a wildcard root, a capture below the field child, or none.
+        assert!(captures("[(call function: (_) @f) (assignment left: (_) @f)]").is_empty());
+        assert!(captures("(_ function: (_) @f)").is_empty());
+        assert!(captures("(call function: (attribute object: (_) @f))").is_empty());
+        assert!(captures("(call arguments: (_) @f)").is_empty());
+    }
+
+    #[test]
+    fn a_required_text_check_applies_as_the_capture_binds() {
+        let mut parsed =
+            Parsed::parse("(call function: (identifier) @f (argument_list (string) @s))").unwrap();
+        parsed.require_text("s", "^.select", false);
+        parsed.require_text("missing", "x", false);
+        let (set, errors) = QuerySet::new(&py(), [(0, &parsed)]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let code = "f('select 1')\nf('update')\n";
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&py()).unwrap();
+        let tree = parser.parse(code, None).unwrap();
+        let mut found = Vec::new();
+        set.matches(&tree, code, &[true], &mut |_, _, caps| {
+            found.push(code[caps[caps.len() - 1].node.byte_range()].to_owned());
+            false
+        });
+        assert_eq!(found, vec!["'select 1'"]);
     }
 }
