@@ -31,12 +31,45 @@ pub use spec::{Common, Sink, Source, TaintRule};
 
 /// Names matched exactly, by prefix (`os.exec*`), by method (`*.execute`) or by a `*` pattern
 /// (`*.db.*.find`, `*logger.info`: `*` stands for any text, dots included).
+/// Prefix and `*` patterns are filed by their first byte (or, for a `*` pattern that starts
+/// with `*`, by its last), so a name is compared only with those that can match it.
 #[derive(Debug, Default)]
 pub(crate) struct NameSet<T> {
     exact: HashMap<String, Vec<T>>,
-    prefix: Vec<(String, T)>,
+    prefix: FirstByte<(String, T)>,
     method: HashMap<String, Vec<T>>,
-    globs: Vec<(Vec<String>, T)>,
+    globs: FirstByte<(Vec<String>, T)>,
+    /// `*` patterns that start with `*`, by their last byte (slot 256: they end with `*` too).
+    globs_by_last: FirstByte<(Vec<String>, T)>,
+}
+
+/// Values filed by a first byte, or under "any" (slot 256).
+#[derive(Debug)]
+struct FirstByte<V>(Vec<Vec<V>>);
+
+impl<V> Default for FirstByte<V> {
+    fn default() -> Self {
+        FirstByte(Vec::new())
+    }
+}
+
+impl<V> FirstByte<V> {
+    fn push(&mut self, first: Option<u8>, v: V) {
+        if self.0.is_empty() {
+            self.0.resize_with(257, Vec::new);
+        }
+        self.0[first.map_or(256, usize::from)].push(v);
+    }
+
+    /// What may match a name starting with `first`.
+    fn candidates(&self, first: Option<u8>) -> impl Iterator<Item = &V> {
+        let here = first.and_then(|b| self.0.get(usize::from(b)));
+        here.into_iter().chain(self.0.get(256)).flatten()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(Vec::is_empty)
+    }
 }
 
 /// True when `name` matches `parts` (a pattern split at its `*`s).
@@ -69,10 +102,15 @@ impl<T: Copy> NameSet<T> {
         if let Some(m) = method {
             self.method.entry(m.to_owned()).or_default().push(v);
         } else if let Some(p) = name.strip_suffix('*').filter(|p| !p.contains('*')) {
-            self.prefix.push((p.to_owned(), v));
+            self.prefix.push(p.bytes().next(), (p.to_owned(), v));
         } else if name.contains('*') {
-            self.globs
-                .push((name.split('*').map(str::to_owned).collect(), v));
+            let parts = name.split('*').map(str::to_owned).collect();
+            match name.bytes().next().filter(|b| *b != b'*') {
+                Some(first) => self.globs.push(Some(first), (parts, v)),
+                None => self
+                    .globs_by_last
+                    .push(name.bytes().last().filter(|b| *b != b'*'), (parts, v)),
+            }
         } else {
             self.exact.entry(name.to_owned()).or_default().push(v);
         }
@@ -84,12 +122,15 @@ impl<T: Copy> NameSet<T> {
             if let Some(v) = self.exact.get(n) {
                 out.extend(v.iter().copied());
             }
-            for (p, v) in &self.prefix {
+            let first = n.bytes().next();
+            for (p, v) in self.prefix.candidates(first) {
                 if n.starts_with(p.as_str()) {
                     out.push(*v);
                 }
             }
-            for (p, v) in &self.globs {
+            let last = n.bytes().last();
+            let globs = self.globs.candidates(first);
+            for (p, v) in globs.chain(self.globs_by_last.candidates(last)) {
                 if glob_match(p, n) {
                     out.push(*v);
                 }
@@ -105,6 +146,7 @@ impl<T: Copy> NameSet<T> {
             && self.prefix.is_empty()
             && self.method.is_empty()
             && self.globs.is_empty()
+            && self.globs_by_last.is_empty()
     }
 }
 
@@ -496,4 +538,46 @@ pub fn check_common(commons: &[(Family, Common)], rules: &[TaintRule]) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_set_finds_exact_prefix_method_and_star_patterns() {
+        let mut set = NameSet::default();
+        for (i, p) in [
+            "os.system",
+            "os.exec*",
+            "*.execute",
+            "*.db.*.find",
+            "*logger.info",
+            "sub*.run",
+            "*.cursor().*",
+            "*",
+        ]
+        .iter()
+        .enumerate()
+        {
+            set.add(p, i);
+        }
+        let find = |names: &[&str], method: Option<&str>| {
+            let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+            let mut out = Vec::new();
+            set.find(&names, method, &mut out);
+            out.sort_unstable();
+            out
+        };
+        assert_eq!(find(&["os.system"], None), vec![0, 7]);
+        assert_eq!(find(&["os.execvp"], None), vec![1, 7]);
+        assert_eq!(find(&["cur.execute"], Some("execute")), vec![2, 7]);
+        assert_eq!(find(&["app.db.users.find"], None), vec![3, 7]);
+        assert_eq!(find(&["mylogger.info", "x"], None), vec![4, 7, 7]);
+        assert_eq!(find(&["subprocess.run"], None), vec![5, 7]);
+        assert_eq!(find(&["db.cursor().execute"], None), vec![6, 7]);
+        assert_eq!(find(&["Os.system", ""], None), vec![7, 7]);
+        let empty: NameSet<usize> = NameSet::default();
+        assert!(empty.is_empty() && !set.is_empty());
+    }
 }
