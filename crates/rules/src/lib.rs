@@ -447,24 +447,22 @@ impl RuleSet {
         if secrets.is_empty() {
             return;
         }
-        out.append(&mut secrets);
         // A secret finding supersedes a code rule's hard-coded-credential finding (CWE-259/798)
         // on the same line: one credential, one finding. (Every secret is redacted from every
         // snippet of the file by the engine, after all rules ran.)
-        let secret_lines: Vec<(usize, usize)> = out[start..]
+        let secret_lines: Vec<(usize, usize)> = secrets
             .iter()
-            .filter(|f| f.secret.is_some())
             .map(|f| (f.span.start_line, f.span.end_line))
             .collect();
-        let mut tail = out.split_off(start);
-        tail.retain(|f| {
-            f.secret.is_some()
-                || !f.rule.cwe.iter().any(|c| *c == 798 || *c == 259)
+        let mut code = out.split_off(start);
+        code.retain(|f| {
+            !f.rule.cwe.iter().any(|c| *c == 798 || *c == 259)
                 || !secret_lines
                     .iter()
                     .any(|(a, b)| f.span.start_line >= *a && f.span.start_line <= *b)
         });
-        out.append(&mut tail);
+        out.append(&mut code);
+        out.append(&mut secrets);
     }
 
     /// The secret rules' findings in `file` (`seen`: which keywords the shared gate found).

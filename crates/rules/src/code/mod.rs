@@ -322,21 +322,12 @@ impl FamilyRules {
         let filter = |name: &str| want_refs && ref_last.contains(name);
         // Query patterns match during the model's walk (one walk of the tree for both); their
         // capture checks need the finished model, so matches wait in `pending`.
-        let mut pending: Vec<(usize, &pattern::Query, Vec<pattern::Capture<'_>>)> = Vec::new();
+        let mut pending: Vec<Pending<'_, 't>> = Vec::new();
         let mut scratch = pattern::Scratch::default();
         let walk = queries.and_then(|q| q.walk.as_ref());
         let mut visit = |node: Node<'t>| {
             if let Some(qs) = walk {
-                qs.match_at(
-                    node,
-                    &file.text,
-                    active,
-                    &mut scratch,
-                    &mut |rule, q, caps| {
-                        pending.push((rule, q, caps.to_vec()));
-                        false
-                    },
-                );
+                match_into(qs, node, &file.text, active, &mut scratch, &mut pending);
             }
         };
         let model = Model::build(
@@ -394,16 +385,7 @@ impl FamilyRules {
                     &own
                 };
                 if q.wants_call(raw_names, active) {
-                    set.match_at(
-                        call,
-                        &file.text,
-                        active,
-                        &mut scratch,
-                        &mut |rule, q, caps| {
-                            pending.push((rule, q, caps.to_vec()));
-                            false
-                        },
-                    );
+                    match_into(set, call, &file.text, active, &mut scratch, &mut pending);
                 }
             }
             if let Some(m) = model.method_name(callee) {
@@ -606,6 +588,24 @@ fn name_matches(pattern: &str, name: &str) -> bool {
         Some(p) => name.starts_with(p),
         None => pattern == name,
     }
+}
+
+/// A query match waiting for the finished model: (rule, query, captures).
+type Pending<'s, 't> = (usize, &'s pattern::Query, Vec<pattern::Capture<'t>>);
+
+/// Matches `set` at `node`, keeping every match in `pending`.
+fn match_into<'s, 't>(
+    set: &'s QuerySet,
+    node: Node<'t>,
+    text: &str,
+    active: &[bool],
+    scratch: &mut pattern::Scratch<'t>,
+    pending: &mut Vec<Pending<'s, 't>>,
+) {
+    set.match_at(node, text, active, scratch, &mut |rule, q, caps| {
+        pending.push((rule, q, caps.to_vec()));
+        false
+    });
 }
 
 /// One language's query rules, resolved against its grammar.
