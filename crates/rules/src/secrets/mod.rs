@@ -2,8 +2,8 @@
 //!
 //! Secret rules are data (`rules/secrets/*.toml`, see `docs/rules.md`, "Secret rules"). They are
 //! loaded once into an immutable [`SecretRuleSet`]: every rule's regex is compiled once, and one
-//! Aho-Corasick automaton over all keywords (ASCII case-insensitive) decides which rules run on a
-//! file at all. Two kinds of rules exist:
+//! search for all keywords (ASCII case-insensitive; the rule set's shared prefilter gate, or this
+//! set's own) decides which rules run on a file at all. Two kinds of rules exist:
 //!
 //! - **provider rules**: a regex over the file's bytes whose capture group is the secret, plus
 //!   optional entropy, structural validator (`github-crc32`, `npm-crc32`, `jwt`, `base64`,
@@ -90,8 +90,8 @@ pub struct SecretMatch {
 #[derive(Debug)]
 pub struct SecretRuleSet {
     rules: Vec<SecretRule>,
-    /// The keyword gate over `keyword_patterns` (ASCII case-insensitive); its automaton is
-    /// built on the first file (a run that scans nothing never pays for it).
+    /// The keyword gate over `keyword_patterns` (ASCII case-insensitive), for callers that do
+    /// not pass what the shared gate found; built on first use.
     gate: std::sync::OnceLock<Gate>,
     keyword_patterns: Vec<String>,
     /// For each keyword pattern, the rules it enables.
