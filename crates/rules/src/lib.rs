@@ -432,10 +432,15 @@ impl RuleSet {
                 self.taint.check_model(file, tree, model, out);
                 taint::supersede(out, start);
             };
-        let then: Option<code::AfterModel<'_>> = self
+        let family = file.language.map(|l| l.family());
+        let taint_names = |name: &str| family.is_some_and(|f| self.taint.is_ref_name(f, name));
+        let then = self
             .taint
             .wants(file, self.options.prefilter, seen_of(GATE_TAINT))
-            .then_some(&mut taint_pass);
+            .then_some(code::AfterModel {
+                ref_names: &taint_names,
+                run: &mut taint_pass,
+            });
         self.code.check(
             file,
             self.options.prefilter,

@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use vigil_core::lang::Family;
 
-use super::model::{normalize_module, Bind, Model, ScopeId};
+use super::model::{normalize_module, Bind, Model, ScopeId, REF_RULES, REF_TAINT};
 use crate::model::Lit;
 
 impl<'t> Model<'t> {
@@ -15,7 +15,7 @@ impl<'t> Model<'t> {
         &mut self,
         node: Node<'t>,
         scope: ScopeId,
-        ref_names: &dyn Fn(&str) -> bool,
+        ref_names: &dyn Fn(&str) -> u8,
     ) -> Option<ScopeId> {
         match node.kind_name() {
             "call_expression" | "new_expression" => {
@@ -112,12 +112,23 @@ impl<'t> Model<'t> {
             }
             "member_expression" => {
                 if let Some(p) = node.field("property") {
-                    if ref_names(self.src(p)) {
+                    let want = ref_names(self.src(p));
+                    if want & REF_RULES != 0 {
                         self.refs.push((node, scope));
+                    }
+                    if want & REF_TAINT != 0 {
+                        self.taint_refs.push((node, scope));
                     }
                 }
             }
-            "identifier" if ref_names(self.src(node)) => {
+            "identifier" => {
+                let want = ref_names(self.src(node));
+                if want & REF_TAINT != 0 {
+                    self.taint_refs.push((node, scope));
+                }
+                if want & REF_RULES == 0 {
+                    return None;
+                }
                 let skip = node.parent().is_some_and(|p| {
                     matches!(
                         p.kind_name(),

@@ -136,8 +136,15 @@ impl CodeRules {
             _ => {
                 if let Some(then) = then {
                     let Some(tree) = parse() else { return };
-                    let model = Model::build(&tree, &file.text, lang.family(), &|_| false, None);
-                    then(&tree, &model, out);
+                    let names = |name: &str| {
+                        if (then.ref_names)(name) {
+                            model::REF_TAINT
+                        } else {
+                            0
+                        }
+                    };
+                    let model = Model::build(&tree, &file.text, lang.family(), &names, None);
+                    (then.run)(&tree, &model, out);
                 }
             }
         }
@@ -145,7 +152,12 @@ impl CodeRules {
 }
 
 /// A pass that runs on a file's tree and model after the code rules (the taint pass).
-pub type AfterModel<'a> = &'a mut dyn FnMut(&Tree, &Model<'_>, &mut Vec<Finding>);
+pub struct AfterModel<'a> {
+    /// The last segments of the references the pass wants in [`Model::taint_refs`].
+    pub ref_names: &'a dyn Fn(&str) -> bool,
+    /// The pass.
+    pub run: &'a mut dyn FnMut(&Tree, &Model<'_>, &mut Vec<Finding>),
+}
 
 impl FamilyRules {
     fn compile(family: Family, rules: Vec<CodeRule>) -> Result<FamilyRules, RuleError> {
@@ -319,7 +331,17 @@ impl FamilyRules {
     ) {
         let want_refs = self.ref_exact.values().flatten().any(|&i| active[i]);
         let ref_last = &self.ref_last;
-        let filter = |name: &str| want_refs && ref_last.contains(name);
+        let taint_names = then.as_ref().map(|t| t.ref_names);
+        let filter = |name: &str| {
+            let mut want = 0;
+            if want_refs && ref_last.contains(name) {
+                want |= model::REF_RULES;
+            }
+            if taint_names.is_some_and(|f| f(name)) {
+                want |= model::REF_TAINT;
+            }
+            want
+        };
         // Query patterns match during the model's walk (one walk of the tree for both); their
         // capture checks need the finished model, so matches wait in `pending`.
         let mut pending: Vec<Pending<'_, 't>> = Vec::new();
@@ -450,7 +472,7 @@ impl FamilyRules {
             }
         }
         if let Some(then) = then {
-            then(tree, &model, out);
+            (then.run)(tree, &model, out);
         }
     }
 }

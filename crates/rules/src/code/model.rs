@@ -63,8 +63,12 @@ pub struct Model<'t> {
     pub scope_of: HashMap<usize, ScopeId>,
     /// Every call (and JS `new`) with its scope.
     pub calls: Vec<(Node<'t>, ScopeId)>,
-    /// Identifier and attribute nodes whose last segment is interesting, with their scope.
+    /// Identifier and attribute nodes whose last segment the rules look for
+    /// ([`REF_RULES`]), with their scope.
     pub refs: Vec<(Node<'t>, ScopeId)>,
+    /// Identifier and attribute nodes whose last segment the taint pass looks for
+    /// ([`REF_TAINT`]: a source may end so), with their scope.
+    pub taint_refs: Vec<(Node<'t>, ScopeId)>,
     /// Import statements and the module names they import.
     pub imports: Vec<(Node<'t>, String)>,
     /// The tree's root.
@@ -72,6 +76,13 @@ pub struct Model<'t> {
 }
 
 const MAX_DEPTH: usize = 12;
+
+/// A bit of what [`Model::build`]'s `ref_names` answers: the rules want references ending so
+/// recorded in [`Model::refs`].
+pub const REF_RULES: u8 = 1;
+/// A bit of what [`Model::build`]'s `ref_names` answers: the taint pass wants references ending
+/// so recorded in [`Model::taint_refs`].
+pub const REF_TAINT: u8 = 2;
 
 /// A node of the model's walk and the next of its named children to visit.
 enum Frame<'t> {
@@ -112,14 +123,15 @@ impl<'t> Frame<'t> {
 }
 
 impl<'t> Model<'t> {
-    /// Builds the model in one walk. `ref_names` are the last segments of names that
-    /// `reference` rules look for (other identifiers are not recorded); `visit` sees every node
-    /// of the walk (the structural patterns match there, sparing a second walk).
+    /// Builds the model in one walk. `ref_names` says, of the last segment of a name, who
+    /// wants references ending so recorded ([`REF_RULES`], [`REF_TAINT`]; other identifiers
+    /// are not recorded); `visit` sees every node of the walk (the structural patterns match
+    /// there, sparing a second walk).
     pub fn build(
         tree: &'t Tree,
         text: &'t str,
         family: Family,
-        ref_names: &dyn Fn(&str) -> bool,
+        ref_names: &dyn Fn(&str) -> u8,
         mut visit: Option<&mut dyn FnMut(Node<'t>)>,
     ) -> Model<'t> {
         let mut m = Model {
@@ -129,6 +141,7 @@ impl<'t> Model<'t> {
             scope_of: HashMap::default(),
             calls: Vec::new(),
             refs: Vec::new(),
+            taint_refs: Vec::new(),
             imports: Vec::new(),
             root: tree.root_node(),
         };
@@ -1117,7 +1130,7 @@ mod tests {
             let mut p = tree_sitter::Parser::new();
             p.set_language(&lang.grammar()).unwrap();
             let tree = p.parse(code, None).unwrap();
-            let model = Model::build(&tree, code, lang.family(), &|_| false, None);
+            let model = Model::build(&tree, code, lang.family(), &|_| 0, None);
             assert!(model.scopes.len() > 3, "{lang:?}");
             let mut stack = vec![tree.root_node()];
             let mut n = 0;

@@ -3,7 +3,7 @@
 use crate::fields::FieldExt;
 use tree_sitter::Node;
 
-use super::model::{Bind, Model, ScopeId};
+use super::model::{Bind, Model, ScopeId, REF_RULES, REF_TAINT};
 
 impl<'t> Model<'t> {
     /// Visits one Python node during the model walk; returns a scope it opens.
@@ -11,7 +11,7 @@ impl<'t> Model<'t> {
         &mut self,
         node: Node<'t>,
         scope: ScopeId,
-        ref_names: &dyn Fn(&str) -> bool,
+        ref_names: &dyn Fn(&str) -> u8,
     ) -> Option<ScopeId> {
         match node.kind_name() {
             "call" => self.calls.push((node, scope)),
@@ -131,13 +131,23 @@ impl<'t> Model<'t> {
             }
             "attribute" => {
                 if let Some(a) = node.field("attribute") {
-                    if ref_names(self.src(a)) {
+                    let want = ref_names(self.src(a));
+                    if want & REF_RULES != 0 {
                         self.refs.push((node, scope));
+                    }
+                    if want & REF_TAINT != 0 {
+                        self.taint_refs.push((node, scope));
                     }
                 }
             }
-            "identifier" if ref_names(self.src(node)) && self.is_load_identifier(node) => {
-                self.refs.push((node, scope));
+            "identifier" => {
+                let want = ref_names(self.src(node));
+                if want & REF_RULES != 0 && self.is_load_identifier(node) {
+                    self.refs.push((node, scope));
+                }
+                if want & REF_TAINT != 0 {
+                    self.taint_refs.push((node, scope));
+                }
             }
             _ => {}
         }

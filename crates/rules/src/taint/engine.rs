@@ -219,6 +219,52 @@ struct Engine<'a, 't> {
     summary_depth: usize,
     inline_depth: usize,
     scratch: Vec<(usize, usize)>,
+    /// Names bound to a source under another name (see [`source_aliases`]).
+    aliases: HashSet<&'t str>,
+}
+
+/// Names the file binds to a source under another name: `from os import environ as env`,
+/// `const { argv: args } = process`, `env = os.environ` (and names bound to those). A
+/// reference is only resolved when its last segment is a source's or one of these.
+fn source_aliases<'t>(m: &Model<'t>, ft: &FamilyTaint) -> HashSet<&'t str> {
+    let mut out: HashSet<&'t str> = HashSet::default();
+    fn last_of<'b, 't: 'b>(m: &Model<'t>, b: &'b Bind<'t>) -> &'b str {
+        match b {
+            Bind::Import(q) => q.rsplit('.').next().unwrap_or(q),
+            Bind::Member(_, p) => p.rsplit('.').next().unwrap_or(p),
+            Bind::Value(v) => {
+                let v = m.unwrap(*v);
+                match v.kind_name() {
+                    "identifier" => m.src(v),
+                    "attribute" => v.field("attribute").map_or("", |a| m.src(a)),
+                    "member_expression" => v.field("property").map_or("", |a| m.src(a)),
+                    _ => "",
+                }
+            }
+            Bind::Opaque => "",
+        }
+    }
+    // A few rounds: `a = input` then `b = a`.
+    for _ in 0..4 {
+        let before = out.len();
+        for s in &m.scopes {
+            for (&name, binds) in &s.bindings {
+                if ft.source_last.contains(name) || out.contains(name) {
+                    continue;
+                }
+                if binds.iter().any(|b| {
+                    let last = last_of(m, b);
+                    ft.source_last.contains(last) || out.contains(last)
+                }) {
+                    out.insert(name);
+                }
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
 }
 
 fn is_function(kind: &str) -> bool {
@@ -280,6 +326,7 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         summary_depth: 0,
         inline_depth: 0,
         scratch: Vec::new(),
+        aliases: source_aliases(m, ft),
     };
     let mut st = State::default();
     e.exec(root, &mut st);
@@ -288,6 +335,9 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
     let mut fields: HashMap<usize, State> = HashMap::default();
     for &f in &all {
         let init = e.route_params(f);
+        if init.is_empty() && !e.may_taint(f) {
+            continue;
+        }
         let (_, exit) = e.run_function_state(f, init);
         if let Some(class) = class_of(f) {
             let tainted: State = exit
@@ -500,6 +550,36 @@ impl<'a, 't> Engine<'a, 't> {
             }
         }
         st
+    }
+
+    /// Whether a run of function `f` from an empty state could taint anything. Taint starts
+    /// at a source: a reference that is one ([`Engine::source_ref`], [`Engine::param_source`];
+    /// the model records every reference ending like a source, and aliases are searched for),
+    /// or a call that returns one; summaries of the file's functions only carry the taint of
+    /// their arguments, and nested functions run only with tainted state. So when no reference
+    /// and no call within `f` is a source, as the run would see them (in `f`'s scope), the run
+    /// finds nothing and is skipped: the common case in a file with a source somewhere.
+    fn may_taint(&mut self, f: Node<'t>) -> bool {
+        let (start, end) = (f.start_byte(), f.end_byte());
+        let saved = self.frame.scope;
+        self.frame.scope = self.m.scope_of.get(&f.id()).copied().unwrap_or(saved);
+        let within = |list: &[(Node<'t>, usize)]| {
+            let from = list.partition_point(|(n, _)| n.start_byte() < start);
+            let to = from + list[from..].partition_point(|(n, _)| n.start_byte() < end);
+            from..to
+        };
+        let m = self.m;
+        // References to aliases are not recorded by the model: look for their names.
+        let text = m.src(f);
+        let found = self.aliases.iter().any(|a| text.contains(a))
+            || m.taint_refs[within(&m.taint_refs)]
+                .iter()
+                .any(|&(n, _)| self.source_ref(n).is_some() || self.param_source(n).is_some())
+            || m.calls[within(&m.calls)]
+                .iter()
+                .any(|&(call, _)| self.call_source(call).is_some());
+        self.frame.scope = saved;
+        found
     }
 
     fn run_function(&mut self, f: Node<'t>, st: State) -> T {
@@ -1307,23 +1387,14 @@ impl<'a, 't> Engine<'a, 't> {
                 .or_else(|| node.field("property"))
                 .map_or("", |p| self.src(p)),
         };
-        if !self.ft.source_last.contains(last) {
+        if !self.ft.source_last.contains(last) && !self.aliases.contains(last) {
             return None;
         }
         let names = self.m.resolve(node, self.frame.scope);
         if names.is_empty() {
             return None;
         }
-        let mut found = Vec::new();
-        self.ft.source_names.find(&names, None, &mut found);
-        let si = *found.first()?;
-        let s = self.ft.sources.get(si)?;
-        Some(Trace::root(
-            node.start_byte(),
-            node.end_byte(),
-            format!("source: {} `{}`", s.label, compact(self.src(node))),
-            s.confidence,
-        ))
+        self.source_named(node, &names)
     }
 
     /// `request.GET` where `request` is a parameter (Django, Express, Starlette).
@@ -1531,14 +1602,7 @@ impl<'a, 't> Engine<'a, 't> {
             return args.into_iter().fold(None, |acc, (_, _, t)| union(acc, t));
         };
         let callee_t = self.eval(callee, st);
-        let mut names = self.m.resolve(callee, self.frame.scope);
-        if names.is_empty() && matches!(callee.kind_name(), "attribute" | "member_expression") {
-            self.derived(callee, self.frame.scope, 0, &mut names);
-            let text = compact(self.src(callee));
-            if !names.contains(&text) {
-                names.push(text);
-            }
-        }
+        let names = self.callee_names(callee);
         let method = self.m.method_name(callee);
 
         // Callbacks: `items.forEach(x => ...)` gets the receiver's elements, `map(f, items)`
@@ -1575,17 +1639,8 @@ impl<'a, 't> Engine<'a, 't> {
         self.scratch = found;
 
         // Sources: the result of calling a source (`input()`, `request.get_json()`).
-        if !self.frame.summary {
-            let mut src = Vec::new();
-            self.ft.source_names.find(&names, None, &mut src);
-            if let Some(s) = src.first().and_then(|&i| self.ft.sources.get(i)) {
-                return Some(Trace::root(
-                    node.start_byte(),
-                    node.end_byte(),
-                    format!("source: {} `{}`", s.label, compact(self.src(node))),
-                    s.confidence,
-                ));
-            }
+        if let Some(t) = self.source_named(node, &names) {
+            return Some(t);
         }
         let arg_t = args
             .iter()
@@ -1639,6 +1694,43 @@ impl<'a, 't> Engine<'a, 't> {
         }
         // Unknown calls: the result carries the arguments' and the receiver's taint.
         union(callee_t, arg_t)
+    }
+
+    /// The names a callee stands for, for sinks, sources and sanitizers: what the model
+    /// resolves, or else what a receiver chain is derived from and the callee as written.
+    fn callee_names(&self, callee: Node<'t>) -> Vec<String> {
+        let mut names = self.m.resolve(callee, self.frame.scope);
+        if names.is_empty() && matches!(callee.kind_name(), "attribute" | "member_expression") {
+            self.derived(callee, self.frame.scope, 0, &mut names);
+            let text = compact(self.src(callee));
+            if !names.contains(&text) {
+                names.push(text);
+            }
+        }
+        names
+    }
+
+    /// The taint of `node` (a reference, or a call's result) when what it stands for,
+    /// `names`, is a source.
+    fn source_named(&self, node: Node<'t>, names: &[String]) -> T {
+        if self.frame.summary {
+            return None;
+        }
+        let mut src = Vec::new();
+        self.ft.source_names.find(names, None, &mut src);
+        let s = src.first().and_then(|&i| self.ft.sources.get(i))?;
+        Some(Trace::root(
+            node.start_byte(),
+            node.end_byte(),
+            format!("source: {} `{}`", s.label, compact(self.src(node))),
+            s.confidence,
+        ))
+    }
+
+    /// [`Engine::source_named`] for any call, before its arguments are evaluated.
+    fn call_source(&self, call: Node<'t>) -> T {
+        let callee = self.m.callee(call)?;
+        self.source_named(call, &self.callee_names(callee))
     }
 
     fn check_sink(

@@ -18,6 +18,7 @@ mod engine;
 pub mod spec;
 
 use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 use tree_sitter::Tree;
@@ -166,7 +167,10 @@ pub(crate) struct FamilyTaint {
     /// Source names -> source index.
     pub(crate) source_names: NameSet<usize>,
     /// Last segments of the source names (a reference is only resolved if it ends so).
-    pub(crate) source_last: std::collections::HashSet<String>,
+    pub(crate) source_last: FxHashSet<String>,
+    /// `source_last` and the attributes of parameter sources (`request.GET`): the references
+    /// the model records for the pass ([`Model::taint_refs`]).
+    pub(crate) ref_last: FxHashSet<String>,
     /// Call sinks -> (rule, sink).
     pub(crate) call_sinks: NameSet<(usize, usize)>,
     /// Assignment sinks -> (rule, sink).
@@ -238,7 +242,8 @@ impl FamilyTaint {
             rules: Vec::new(),
             sources: common.sources.clone(),
             source_names: NameSet::default(),
-            source_last: std::collections::HashSet::default(),
+            source_last: FxHashSet::default(),
+            ref_last: FxHashSet::default(),
             call_sinks: NameSet::default(),
             assign_sinks: NameSet::default(),
             item_sinks: NameSet::default(),
@@ -255,6 +260,7 @@ impl FamilyTaint {
             for n in &src.names {
                 ft.source_names.add(n, i);
                 ft.source_last.insert(last_segment(n).to_owned());
+                ft.ref_last.insert(last_segment(n).to_owned());
                 needs.push((true, tr.name(n)));
             }
             if !src.params.is_empty() {
@@ -264,6 +270,7 @@ impl FamilyTaint {
                     params.push(tr.id(&format!("{last}."), false));
                     params.push(tr.id(&format!("{last}?."), false));
                 }
+                ft.ref_last.extend(src.attributes.iter().cloned());
                 let attrs = src.attributes.iter().map(|a| tr.id(a, false)).collect();
                 needs.push((true, vec![params, attrs]));
             }
@@ -430,6 +437,16 @@ impl TaintRules {
             .is_some_and(|f| !prefilter || f.may_flow(&file.text, seen))
     }
 
+    /// Whether the taint pass of `family` wants references whose last segment is `name` in
+    /// [`Model::taint_refs`] (a source may end so).
+    pub(crate) fn is_ref_name(&self, family: Family, name: &str) -> bool {
+        self.families
+            .iter()
+            .find(|f| f.family == family)
+            .and_then(LazyFamily::get)
+            .is_some_and(|f| f.ref_last.contains(name))
+    }
+
     /// The prefilter triggers of `family`'s rules: (text, counts only on a decorator line),
     /// indexed like the `seen` argument of [`TaintRules::wants`]. Compiles the family.
     pub(crate) fn triggers(&self, family: Family) -> &[(String, bool)] {
@@ -442,9 +459,15 @@ impl TaintRules {
 
     /// Analyzes one parsed file; findings go to `out`.
     pub fn check(&self, file: &SourceFile, tree: &Tree, out: &mut Vec<Finding>) {
-        let no_refs = |_: &str| false;
         let Some(lang) = file.language else { return };
-        let model = Model::build(tree, &file.text, lang.family(), &no_refs, None);
+        let names = |name: &str| {
+            if self.is_ref_name(lang.family(), name) {
+                crate::code::model::REF_TAINT
+            } else {
+                0
+            }
+        };
+        let model = Model::build(tree, &file.text, lang.family(), &names, None);
         self.check_model(file, tree, &model, out);
     }
 
