@@ -180,6 +180,7 @@ impl<'t> Model<'t> {
     pub(crate) fn bind_pattern(&mut self, root: Node<'t>, scope: ScopeId) {
         let mut stack = vec![root];
         let mut steps = 0;
+        let mut c = root.walk();
         while let Some(n) = stack.pop() {
             steps += 1;
             if steps > 10_000 {
@@ -205,19 +206,30 @@ impl<'t> Model<'t> {
                 | "call_expression" => continue,
                 _ => {}
             }
-            let mut c = n.walk();
-            for (i, ch) in n.named_children(&mut c).enumerate() {
-                // Skip default values: `value` / `right` fields.
-                let field = n.field_name_for_named_child(i as u32);
-                if matches!(field, Some("value" | "right" | "type" | "key"))
-                    && n.kind_name() != "pair_pattern"
-                {
-                    continue;
+            // The named children, but not default values and annotations (`value`, `right`,
+            // `type` fields) nor keys; the cursor knows each child's field (asking the node
+            // for the field of its i-th child walks the children again).
+            let pair = n.kind_name() == "pair_pattern";
+            c.reset(n);
+            if !c.goto_first_child() {
+                continue;
+            }
+            loop {
+                let ch = c.node();
+                if ch.is_named() {
+                    let field = c.field_name();
+                    let skip = if pair {
+                        field == Some("key")
+                    } else {
+                        matches!(field, Some("value" | "right" | "type" | "key"))
+                    };
+                    if !skip {
+                        stack.push(ch);
+                    }
                 }
-                if n.kind_name() == "pair_pattern" && field == Some("key") {
-                    continue;
+                if !c.goto_next_sibling() {
+                    break;
                 }
-                stack.push(ch);
             }
         }
     }
