@@ -244,8 +244,8 @@ fn source_aliases<'t>(m: &Model<'t>, ft: &FamilyTaint) -> HashSet<&'t str> {
             Bind::Opaque => "",
         }
     }
-    // A few rounds: `a = input` then `b = a`.
-    for _ in 0..4 {
+    // Rounds until nothing is added: `a = input` then `b = a`.
+    loop {
         let before = out.len();
         for s in &m.scopes {
             for (&name, binds) in &s.bindings {
@@ -577,7 +577,7 @@ impl<'a, 't> Engine<'a, 't> {
                 .any(|&(n, _)| self.source_ref(n).is_some() || self.param_source(n).is_some())
             || m.calls[within(&m.calls)]
                 .iter()
-                .any(|&(call, _)| self.call_source(call).is_some());
+                .any(|&(call, _)| self.may_call_source(call));
         self.frame.scope = saved;
         found
     }
@@ -1727,10 +1727,27 @@ impl<'a, 't> Engine<'a, 't> {
         ))
     }
 
-    /// [`Engine::source_named`] for any call, before its arguments are evaluated.
-    fn call_source(&self, call: Node<'t>) -> T {
-        let callee = self.m.callee(call)?;
+    /// Whether `call` returns a source ([`Engine::source_named`], before its arguments are
+    /// evaluated). Resolving a callee is the costly part: when every source name is exact, a
+    /// callee written as a name or an attribute can only stand for one if its last segment
+    /// is a source's or an alias of one (as for [`Engine::source_ref`]).
+    fn may_call_source(&self, call: Node<'t>) -> bool {
+        let Some(callee) = self.m.callee(call) else {
+            return false;
+        };
+        if self.ft.source_names.is_exact_only() {
+            let last = match callee.kind_name() {
+                "identifier" => Some(self.src(callee)),
+                "attribute" => callee.field("attribute").map(|a| self.src(a)),
+                "member_expression" => callee.field("property").map(|a| self.src(a)),
+                _ => None,
+            };
+            if last.is_some_and(|l| !self.ft.source_last.contains(l) && !self.aliases.contains(l)) {
+                return false;
+            }
+        }
         self.source_named(call, &self.callee_names(callee))
+            .is_some()
     }
 
     fn check_sink(

@@ -142,6 +142,15 @@ impl<T: Copy> NameSet<T> {
         }
     }
 
+    /// True when every name is exact (no prefix, method or `*` patterns): a name is then
+    /// found only if it is one of them, so its last segment is one of theirs.
+    pub(crate) fn is_exact_only(&self) -> bool {
+        self.prefix.is_empty()
+            && self.method.is_empty()
+            && self.globs.is_empty()
+            && self.globs_by_last.is_empty()
+    }
+
     fn is_empty(&self) -> bool {
         self.exact.is_empty()
             && self.prefix.is_empty()
