@@ -36,6 +36,8 @@ pub(crate) struct GateBuilder {
     index: FxHashMap<Box<[u8]>, usize>,
     patterns: Vec<Box<[u8]>>,
     targets: Vec<Vec<GateTarget>>,
+    /// Per string: every occurrence is reported (see [`GateBuilder::record`]).
+    record: Vec<bool>,
     sizes: Vec<usize>,
 }
 
@@ -46,6 +48,7 @@ impl GateBuilder {
             index: FxHashMap::default(),
             patterns: Vec::new(),
             targets: Vec::new(),
+            record: Vec::new(),
             sizes: vec![0; consumers],
         }
     }
@@ -60,16 +63,7 @@ impl GateBuilder {
         if text.is_empty() {
             return;
         }
-        let key: Box<[u8]> = text.as_bytes().to_ascii_lowercase().into_boxed_slice();
-        let slot = match self.index.get(&key) {
-            Some(&slot) => slot,
-            None => {
-                self.patterns.push(key.clone());
-                self.targets.push(Vec::new());
-                self.index.insert(key, self.patterns.len() - 1);
-                self.patterns.len() - 1
-            }
-        };
+        let slot = self.slot(text);
         self.targets[slot].push(GateTarget {
             consumer: consumer as u8,
             id: id as u32,
@@ -78,11 +72,37 @@ impl GateBuilder {
         });
     }
 
+    /// Also reports where `text` occurs (in any ASCII case): every occurrence, in
+    /// [`Gate::scan_recording`]'s list. An empty string is never recorded.
+    pub(crate) fn record(&mut self, text: &str) {
+        if !text.is_empty() {
+            let slot = self.slot(text);
+            self.record[slot] = true;
+        }
+    }
+
+    /// The slot of `text` (lowercased), added if new.
+    fn slot(&mut self, text: &str) -> usize {
+        let key: Box<[u8]> = text.as_bytes().to_ascii_lowercase().into_boxed_slice();
+        match self.index.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                self.patterns.push(key.clone());
+                self.targets.push(Vec::new());
+                self.record.push(false);
+                self.index.insert(key, self.patterns.len() - 1);
+                self.patterns.len() - 1
+            }
+        }
+    }
+
     /// The gate; its search structures are built on first use.
     pub(crate) fn build(self) -> Gate {
+        let records = self.record.iter().any(|r| *r);
         Gate {
             patterns: self.patterns,
             targets: self.targets,
+            record: if records { self.record } else { Vec::new() },
             sizes: self.sizes,
             buckets: OnceLock::new(),
             dfa: OnceLock::new(),
@@ -107,6 +127,8 @@ pub(crate) struct Gate {
     patterns: Vec<Box<[u8]>>,
     /// Per string: who asked for it, and how.
     targets: Vec<Vec<GateTarget>>,
+    /// Per string: every occurrence is reported (empty when none is).
+    record: Vec<bool>,
     sizes: Vec<usize>,
     buckets: OnceLock<Buckets>,
     dfa: OnceLock<Option<AhoCorasick>>,
@@ -118,6 +140,10 @@ pub(crate) struct Gate {
 
 /// Per consumer, per string id: whether it occurs.
 pub(crate) type Seen = Vec<Vec<bool>>;
+
+/// Where the recorded strings occur (see [`GateBuilder::record`]): (start, end) byte ranges,
+/// sorted.
+pub(crate) type Hits = Vec<(usize, usize)>;
 
 /// log2 of the number of buckets of strings of three bytes or more.
 const BUCKET_BITS: u32 = 12;
@@ -271,30 +297,28 @@ impl Gate {
         self.dfa.get().and_then(Option::as_ref)
     }
 
-    /// `given` (what a caller's shared gate found), or else this gate's own search of `bytes`
-    /// for its consumer 0.
-    pub(crate) fn seen_or_scan<'a>(
-        &self,
-        given: Option<&'a [bool]>,
-        bytes: &[u8],
-    ) -> std::borrow::Cow<'a, [bool]> {
-        match given {
-            Some(seen) => std::borrow::Cow::Borrowed(seen),
-            None => std::borrow::Cow::Owned(self.scan(bytes).swap_remove(0)),
-        }
-    }
-
     /// Which strings of each consumer occur in `bytes`.
     pub(crate) fn scan(&self, bytes: &[u8]) -> Seen {
+        self.scan_recording(bytes).0
+    }
+
+    /// Which strings of each consumer occur in `bytes`, and where the recorded strings occur.
+    pub(crate) fn scan_recording(&self, bytes: &[u8]) -> (Seen, Hits) {
         let mut seen: Seen = self.sizes.iter().map(|n| vec![false; *n]).collect();
+        let mut hits: Hits = Vec::new();
         if self.patterns.is_empty() {
-            return seen;
+            return (seen, hits);
         }
-        // A string all of whose targets are settled is skipped on its later matches.
+        // A string all of whose targets are settled is skipped on its later matches (unless
+        // it is recorded).
         let mut done = vec![false; self.patterns.len()];
         let mut settle = |done: &mut [bool], p: usize, start: usize| {
             let end = start + self.patterns[p].len();
-            let mut settled = true;
+            let record = self.record.get(p).copied().unwrap_or(false);
+            if record {
+                hits.push((start, end));
+            }
+            let mut settled = !record;
             for t in &self.targets[p] {
                 let slot = &mut seen[usize::from(t.consumer)][t.id as usize];
                 if *slot {
@@ -324,7 +348,9 @@ impl Gate {
             let buckets = self.buckets.get_or_init(|| Buckets::new(&self.patterns));
             buckets.search(&self.patterns, bytes, &mut done, &mut settle);
         }
-        seen
+        hits.sort_unstable();
+        hits.dedup();
+        (seen, hits)
     }
 }
 
@@ -404,6 +430,21 @@ mod tests {
         seen
     }
 
+    /// Where the recorded strings occur (any ASCII case), computed the slow way.
+    fn naive_hits(record: &[String], text: &[u8]) -> Hits {
+        let mut hits = Vec::new();
+        for s in record.iter().map(String::as_bytes) {
+            for at in 0..(text.len() + 1).saturating_sub(s.len()) {
+                if !s.is_empty() && text[at..at + s.len()].eq_ignore_ascii_case(s) {
+                    hits.push((at, at + s.len()));
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    }
+
     #[test]
     fn table_and_dfa_agree_with_a_naive_search() {
         // A small deterministic generator: strings and texts over a few letters, so that
@@ -429,10 +470,27 @@ mod tests {
                 strings.push((c, sizes[c], s, mode));
                 sizes[c] += 1;
             }
+            // Recorded strings: some also searched for, some not.
+            let mut record: Vec<String> = Vec::new();
+            for _ in 0..next(4) {
+                if next(2) == 0 && !strings.is_empty() {
+                    record.push(strings[next(strings.len() as u64)].2.clone());
+                } else {
+                    let len = 1 + next(4);
+                    record.push(
+                        (0..len)
+                            .map(|_| char::from(alphabet[next(alphabet.len() as u64)]))
+                            .collect(),
+                    );
+                }
+            }
             let build = || {
                 let mut b = GateBuilder::new(3);
                 for (c, id, s, mode) in &strings {
                     b.add(*c, *id, s, *mode);
+                }
+                for r in &record {
+                    b.record(r);
                 }
                 b.build()
             };
@@ -442,16 +500,16 @@ mod tests {
                 let text: Vec<u8> = (0..next(40))
                     .map(|_| alphabet[next(alphabet.len() as u64)])
                     .collect();
-                let want = naive(&strings, &sizes, &text);
+                let want = (naive(&strings, &sizes, &text), naive_hits(&record, &text));
                 assert_eq!(
-                    table.scan(&text),
+                    table.scan_recording(&text),
                     want,
-                    "round {round}, table: {strings:?} in {text:?}"
+                    "round {round}, table: {strings:?}, recording {record:?}, in {text:?}"
                 );
                 assert_eq!(
-                    dfa.scan(&text),
+                    dfa.scan_recording(&text),
                     want,
-                    "round {round}, DFA: {strings:?} in {text:?}"
+                    "round {round}, DFA: {strings:?}, recording {record:?}, in {text:?}"
                 );
             }
             assert!(table.dfa.get().is_none());

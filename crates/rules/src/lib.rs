@@ -373,8 +373,8 @@ impl RuleSet {
     }
 
     /// What of every prefilter occurs in `file`: per consumer (code, taint, secrets), per
-    /// string. `None` without prefilter.
-    fn gate_scan(&self, file: &SourceFile) -> Option<gate::Seen> {
+    /// string; and where the generic secret keywords occur. `None` without prefilter.
+    fn gate_scan(&self, file: &SourceFile) -> Option<(gate::Seen, gate::Hits)> {
         let family = file.language?.family();
         if !self.options.prefilter {
             return None;
@@ -400,10 +400,13 @@ impl RuleSet {
                 for (i, k) in self.secrets.keywords().iter().enumerate() {
                     b.add(GATE_SECRETS, i, k, gate::Mode::AnyCase);
                 }
+                for k in self.secrets.generic_keywords() {
+                    b.record(k);
+                }
             }
             b.build()
         });
-        Some(gate.scan(file.text.as_bytes()))
+        Some(gate.scan_recording(file.text.as_bytes()))
     }
 
     /// The metadata of every selected rule, sorted by id.
@@ -419,12 +422,13 @@ impl RuleSet {
         out: &mut Vec<Finding>,
     ) {
         let start = out.len();
-        let seen = self.gate_scan(file);
-        let seen_of = |consumer: usize| seen.as_ref().map(|s| &s[consumer][..]);
+        let scanned = self.gate_scan(file);
+        let seen_of = |consumer: usize| scanned.as_ref().map(|(s, _)| &s[consumer][..]);
+        let hits = scanned.as_ref().map(|(_, h)| &h[..]);
         // The secret rules first: they need no tree, so they run while a tree parsed ahead on
         // another thread is finished (their findings still come after the code rules').
         let mut secrets = Vec::new();
-        self.check_secrets(file, seen_of(GATE_SECRETS), &mut secrets);
+        self.check_secrets(file, seen_of(GATE_SECRETS), hits, &mut secrets);
         // Code rules and taint rules share one parse, one walk and one model of the file.
         let mut taint_pass =
             |tree: &Tree, model: &code::model::Model<'_>, out: &mut Vec<Finding>| {
@@ -470,8 +474,15 @@ impl RuleSet {
         out.append(&mut secrets);
     }
 
-    /// The secret rules' findings in `file` (`seen`: which keywords the shared gate found).
-    fn check_secrets(&self, file: &SourceFile, seen: Option<&[bool]>, out: &mut Vec<Finding>) {
+    /// The secret rules' findings in `file` (`seen`: which keywords the shared gate found;
+    /// `hits`: where it found the generic ones).
+    fn check_secrets(
+        &self,
+        file: &SourceFile,
+        seen: Option<&[bool]>,
+        hits: Option<&[(usize, usize)]>,
+        out: &mut Vec<Finding>,
+    ) {
         if !self.secret_on.iter().any(|x| *x)
             || (self.options.skip_generated && secrets::skipped_by_default(&file.path))
         {
@@ -489,6 +500,7 @@ impl RuleSet {
             &opts,
             Some(&self.secret_on),
             seen,
+            hits,
             &mut matches,
         );
         for m in matches {

@@ -119,12 +119,25 @@ impl PairFinder {
         Ok(Self { keywords: Some(ac) })
     }
 
-    /// Find the key/value pairs of `bytes` whose key contains a keyword.
-    pub(crate) fn pairs(&self, bytes: &[u8], out: &mut Vec<Pair>) {
+    /// Find the key/value pairs of `bytes` whose key contains a keyword. `hits`: where the
+    /// keywords occur (every occurrence, sorted), when a gate already found them; otherwise
+    /// they are searched for here.
+    pub(crate) fn pairs(&self, bytes: &[u8], hits: Option<&[(usize, usize)]>, out: &mut Vec<Pair>) {
         let Some(ac) = &self.keywords else { return };
+        let searched: Vec<(usize, usize)>;
+        let hits = match hits {
+            Some(hits) => hits,
+            None => {
+                searched = ac
+                    .find_overlapping_iter(bytes)
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                &searched
+            }
+        };
         let mut last_key_start = usize::MAX;
-        for hit in ac.find_overlapping_iter(bytes) {
-            let mut ks = hit.start();
+        for &(start, end) in hits {
+            let mut ks = start;
             while ks > 0 && is_key_byte(bytes[ks - 1]) {
                 ks -= 1;
             }
@@ -132,7 +145,7 @@ impl PairFinder {
                 continue;
             }
             last_key_start = ks;
-            let mut ke = hit.end();
+            let mut ke = end;
             while ke < bytes.len() && is_key_byte(bytes[ke]) {
                 ke += 1;
             }

@@ -96,6 +96,9 @@ pub struct SecretRuleSet {
     keyword_patterns: Vec<String>,
     /// For each keyword pattern, the rules it enables.
     keyword_rules: Vec<Vec<usize>>,
+    /// The generic rules' keywords (lowercase): where they occur is where key/value pairs are
+    /// looked for.
+    generic_keywords: Vec<String>,
     pairs: PairFinder,
 }
 
@@ -206,6 +209,7 @@ impl SecretRuleSet {
             gate: std::sync::OnceLock::new(),
             keyword_patterns: patterns,
             keyword_rules,
+            generic_keywords,
             pairs,
         })
     }
@@ -221,17 +225,35 @@ impl SecretRuleSet {
         &self.keyword_patterns
     }
 
+    /// The generic rules' keywords (lowercase, matched ASCII case-insensitively): a gate that
+    /// records where they occur (`GateBuilder::record`) passes that as the `hits` argument of
+    /// [`SecretRuleSet::scan_seen`], sparing the key/value search its own pass.
+    pub(crate) fn generic_keywords(&self) -> &[String] {
+        &self.generic_keywords
+    }
+
     /// Which rules may match `bytes`: those with a keyword in it, or all without prefilter.
     /// `seen`: per keyword, whether it occurs (from a caller's shared gate); without it the
-    /// set's own gate searches `bytes`.
-    fn candidates(&self, bytes: &[u8], prefilter: bool, seen: Option<&[bool]>) -> Vec<bool> {
+    /// set's own gate searches `bytes`, and also says where the generic keywords occur.
+    fn candidates(
+        &self,
+        bytes: &[u8],
+        prefilter: bool,
+        seen: Option<&[bool]>,
+    ) -> (Vec<bool>, Option<crate::gate::Hits>) {
         if !prefilter {
-            return vec![true; self.rules.len()];
+            return (vec![true; self.rules.len()], None);
         }
-        let gate = self
-            .gate
-            .get_or_init(|| keyword_gate(&self.keyword_patterns));
-        let seen = gate.seen_or_scan(seen, bytes);
+        let (seen, hits) = match seen {
+            Some(seen) => (std::borrow::Cow::Borrowed(seen), None),
+            None => {
+                let gate = self
+                    .gate
+                    .get_or_init(|| keyword_gate(&self.keyword_patterns, &self.generic_keywords));
+                let (mut seen, hits) = gate.scan_recording(bytes);
+                (std::borrow::Cow::Owned(seen.swap_remove(0)), Some(hits))
+            }
+        };
         let mut enabled = vec![false; self.rules.len()];
         for (p, rules) in self.keyword_rules.iter().enumerate() {
             if seen.get(p).copied().unwrap_or(true) {
@@ -240,7 +262,7 @@ impl SecretRuleSet {
                 }
             }
         }
-        enabled
+        (enabled, hits)
     }
 
     /// Scan `bytes` (the content of the file at relative `path`) and append the secrets found
@@ -261,11 +283,14 @@ impl SecretRuleSet {
         selected: Option<&[bool]>,
         out: &mut Vec<SecretMatch>,
     ) {
-        self.scan_seen(path, bytes, opts, selected, None, out);
+        self.scan_seen(path, bytes, opts, selected, None, None, out);
     }
 
     /// Like [`SecretRuleSet::scan_selected`]; `seen` tells which of
-    /// [`SecretRuleSet::keywords`] occur in `bytes`, when the caller already searched for them.
+    /// [`SecretRuleSet::keywords`] occur in `bytes`, when the caller already searched for them,
+    /// and `hits` where [`SecretRuleSet::generic_keywords`] occur (every occurrence, sorted),
+    /// when it recorded them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn scan_seen(
         &self,
         path: &str,
@@ -273,9 +298,11 @@ impl SecretRuleSet {
         opts: &ScanOptions,
         selected: Option<&[bool]>,
         seen: Option<&[bool]>,
+        hits: Option<&[(usize, usize)]>,
         out: &mut Vec<SecretMatch>,
     ) {
-        let mut enabled = self.candidates(bytes, opts.prefilter, seen);
+        let (mut enabled, own_hits) = self.candidates(bytes, opts.prefilter, seen);
+        let hits = hits.or(own_hits.as_deref());
         if let Some(selected) = selected {
             for (i, on) in enabled.iter_mut().enumerate() {
                 *on = *on && selected.get(i).copied().unwrap_or(false);
@@ -308,7 +335,7 @@ impl SecretRuleSet {
             }
         }
         if opts.generic && any_generic {
-            self.scan_generic(path, bytes, &enabled, test_path, &mut found);
+            self.scan_generic(path, bytes, hits, &enabled, test_path, &mut found);
         }
         dedupe(&self.rules, &mut found);
         out.extend(found);
@@ -364,13 +391,14 @@ impl SecretRuleSet {
         &self,
         path: &str,
         bytes: &[u8],
+        hits: Option<&[(usize, usize)]>,
         enabled: &[bool],
         test_path: bool,
         found: &mut Vec<SecretMatch>,
     ) {
         let source = generic::is_source_file(path);
         let mut pairs: Vec<Pair> = Vec::new();
-        self.pairs.pairs(bytes, &mut pairs);
+        self.pairs.pairs(bytes, hits, &mut pairs);
         for pair in pairs {
             if source && !pair.quoted {
                 continue;
@@ -494,10 +522,13 @@ fn dedupe(rules: &[SecretRule], found: &mut Vec<SecretMatch>) {
 }
 
 /// The keyword gate: every rule keyword, ASCII case-insensitive.
-fn keyword_gate(patterns: &[String]) -> Gate {
+fn keyword_gate(patterns: &[String], record: &[String]) -> Gate {
     let mut gate = GateBuilder::new(1);
     for (i, p) in patterns.iter().enumerate() {
         gate.add(0, i, p, Mode::AnyCase);
+    }
+    for k in record {
+        gate.record(k);
     }
     gate.build()
 }
