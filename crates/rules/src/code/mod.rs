@@ -6,6 +6,7 @@
 
 mod javascript;
 pub mod model;
+mod needs;
 pub mod pattern;
 mod python;
 

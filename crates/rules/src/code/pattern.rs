@@ -721,6 +721,71 @@ struct Compiled {
     root: P,
     /// Per capture id: the predicates on it.
     preds: Vec<Vec<PredOp>>,
+    /// Searches for text the root node of a match must contain (all of them must find
+    /// something; see `needs`), built on first use.
+    needs: std::sync::OnceLock<Vec<aho_corasick::AhoCorasick>>,
+}
+
+impl Compiled {
+    /// What the text of a node must contain for this pattern to match there: per predicate
+    /// of a capture every match binds, the literals one of which the captured text holds.
+    fn needs(&self) -> &[aho_corasick::AhoCorasick] {
+        self.needs.get_or_init(|| {
+            let mut bound = Vec::new();
+            always_bound(&self.root, &mut bound);
+            bound.sort_unstable();
+            bound.dedup();
+            let mut out = Vec::new();
+            for id in bound {
+                for op in self
+                    .preds
+                    .get(usize::from(id))
+                    .map_or(&[][..], Vec::as_slice)
+                {
+                    let literals = match op {
+                        PredOp::Eq(t) => super::needs::text_literals([t.as_str()]),
+                        PredOp::AnyOf(v) => {
+                            super::needs::text_literals(v.iter().map(String::as_str))
+                        }
+                        PredOp::Match(re) => super::needs::regex_literals(&re.source),
+                        PredOp::NotEq(_) | PredOp::NotMatch(_) => None,
+                    };
+                    if let Some(ac) = literals.as_deref().and_then(super::needs::searcher) {
+                        out.push(ac);
+                    }
+                }
+            }
+            out
+        })
+    }
+}
+
+/// The captures every match of `p` binds (patterns have no quantifiers: only an alternation
+/// makes a capture optional).
+fn always_bound(p: &P, out: &mut Vec<u16>) {
+    match p {
+        P::Node {
+            children, captures, ..
+        } => {
+            out.extend_from_slice(captures);
+            for c in children.iter() {
+                always_bound(&c.pat, out);
+            }
+        }
+        P::Alt { alts, captures } => {
+            out.extend_from_slice(captures);
+            let mut common: Option<Vec<u16>> = None;
+            for a in alts.iter() {
+                let mut these = Vec::new();
+                always_bound(a, &mut these);
+                common = Some(match common {
+                    None => these,
+                    Some(c) => c.into_iter().filter(|x| these.contains(x)).collect(),
+                });
+            }
+            out.extend(common.unwrap_or_default());
+        }
+    }
 }
 
 /// One query resolved against one grammar.
@@ -779,6 +844,7 @@ impl Query {
             patterns.push(Compiled {
                 root,
                 preds: by_cap,
+                needs: std::sync::OnceLock::new(),
             });
         }
         Ok(Query {
@@ -927,6 +993,13 @@ impl QuerySet {
             let Some(c) = q.patterns.get(pi as usize) else {
                 continue;
             };
+            let needs = c.needs();
+            // A node whose text lacks what a capture's predicate needs cannot match.
+            if let Some(here) = text.get(node.byte_range()).filter(|_| !needs.is_empty()) {
+                if !needs.iter().all(|ac| ac.is_match(here)) {
+                    continue;
+                }
+            }
             let mut caps = std::mem::take(&mut scratch.caps);
             caps.clear();
             let mut cx = Ctx {
