@@ -219,7 +219,9 @@ pub fn apply(file: &SourceFile, tree: Option<&Tree>, cx: &mut FileContext, opts:
         return;
     }
     let dirs = directives(&file.text);
-    let compat = if opts.compat {
+    // Other tools' comments only matter to findings (`vigil: ignore` comments are checked
+    // even without: a malformed one gets a note).
+    let compat = if opts.compat && !cx.findings.is_empty() {
         compat_comments(&file.text)
     } else {
         Vec::new()
