@@ -38,6 +38,9 @@ pub struct Scope<'t> {
     pub wildcards: Vec<String>,
     /// The node that opens it (none for the module).
     pub opener: Option<Node<'t>>,
+    /// The opener's parent, grandparent and great-grandparent, as the walk saw them
+    /// (`Node::parent` searches from the root on every call).
+    pub up: [Option<Node<'t>>; 3],
 }
 
 /// What an argument lookup found.
@@ -87,7 +90,7 @@ pub const REF_TAINT: u8 = 2;
 /// A node of the model's walk and the next of its named children to visit.
 enum Frame<'t> {
     Few(Node<'t>, usize, usize),
-    Many(std::vec::IntoIter<Node<'t>>),
+    Many(Node<'t>, std::vec::IntoIter<Node<'t>>),
 }
 
 /// Above this many named children, a node's children are listed once with a cursor.
@@ -101,7 +104,13 @@ impl<'t> Frame<'t> {
         } else {
             let mut c = node.walk();
             let kids: Vec<Node<'t>> = node.named_children(&mut c).collect();
-            Frame::Many(kids.into_iter())
+            Frame::Many(node, kids.into_iter())
+        }
+    }
+
+    fn node(&self) -> Node<'t> {
+        match self {
+            Frame::Few(node, ..) | Frame::Many(node, _) => *node,
         }
     }
 
@@ -117,7 +126,7 @@ impl<'t> Frame<'t> {
                 }
                 None
             }
-            Frame::Many(kids) => kids.next(),
+            Frame::Many(_, kids) => kids.next(),
         }
     }
 }
@@ -147,7 +156,7 @@ impl<'t> Model<'t> {
         };
         // (end byte, scope) of open scopes.
         let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
-        let mut enter = |m: &mut Model<'t>, node: Node<'t>| {
+        let mut enter = |m: &mut Model<'t>, node: Node<'t>, up: [Option<Node<'t>>; 3]| {
             while stack.len() > 1 && node.start_byte() >= stack[stack.len() - 1].0 {
                 stack.pop();
             }
@@ -158,6 +167,9 @@ impl<'t> Model<'t> {
             };
             if let Some(s) = opened {
                 stack.push((node.end_byte(), s));
+                if let Some(scope) = m.scopes.get_mut(s) {
+                    scope.up = up;
+                }
             }
             if let Some(v) = visit.as_deref_mut() {
                 v(node);
@@ -168,17 +180,38 @@ impl<'t> Model<'t> {
         // `named_child(i)` scans the children from the first, so a node with many children
         // has them listed once, with a cursor.
         let root = tree.root_node();
-        enter(&mut m, root);
+        enter(&mut m, root, [None; 3]);
         let mut walk: Vec<Frame<'t>> = vec![Frame::new(root)];
         while let Some(top) = walk.last_mut() {
             let Some(child) = top.next() else {
                 walk.pop();
                 continue;
             };
-            enter(&mut m, child);
+            let n = walk.len();
+            let up = [1, 2, 3].map(|k| n.checked_sub(k).map(|i| walk[i].node()));
+            enter(&mut m, child, up);
             walk.push(Frame::new(child));
         }
         m
+    }
+
+    /// The `k`-th ancestor of `node` (1: its parent, up to 3), from what the walk recorded
+    /// when `node` opens a scope, else through `Node::parent`.
+    pub fn up(&self, node: Node<'t>, k: usize) -> Option<Node<'t>> {
+        if let Some(s) = self
+            .scope_of
+            .get(&node.id())
+            .and_then(|&s| self.scopes.get(s))
+        {
+            if s.opener.is_some_and(|o| o.id() == node.id()) && (1..=3).contains(&k) {
+                return s.up[k - 1];
+            }
+        }
+        let mut cur = node;
+        for _ in 0..k {
+            cur = cur.parent()?;
+        }
+        Some(cur)
     }
 
     /// The source text of a node.
@@ -1119,7 +1152,7 @@ mod tests {
         let samples = [
             (
                 Language::Python,
-                "import os\nx = lambda a: a + 1\nclass C:\n    y = 1\n    def m(self, v=lambda: 2):\n        def inner():\n            return [i for i in v]\n        return inner\n    z = 3\nasync def f():\n    return (lambda: (lambda: 1))\n",
+                "import os\nx = lambda a: a + 1\nclass C:\n    y = 1\n    @staticmethod\n    def s():\n        pass\n    def m(self, v=lambda: 2):\n        def inner():\n            return [i for i in v]\n        return inner\n    z = 3\nasync def f():\n    return (lambda: (lambda: 1))\n",
             ),
             (
                 Language::JavaScript,
@@ -1147,6 +1180,24 @@ mod tests {
                 stack.extend(node.children(&mut c));
             }
             assert!(n > 50);
+            // What the walk recorded of each scope opener's ancestors is what Node::parent
+            // finds.
+            let mut openers = 0;
+            for f in model.scopes.iter().filter_map(|s| s.opener) {
+                let mut want = Some(f);
+                for k in 1..=3 {
+                    want = want.and_then(|w| w.parent());
+                    assert_eq!(
+                        model.up(f, k).map(|n| n.id()),
+                        want.map(|n| n.id()),
+                        "{lang:?}: ancestor {k} of {} at {:?}",
+                        f.kind_name(),
+                        f.byte_range()
+                    );
+                }
+                openers += 1;
+            }
+            assert!(openers > 3);
         }
     }
 }

@@ -294,17 +294,15 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         all.push(node);
         if let Some(name) = function_name(m, node) {
             let method = match m.family {
-                Family::Python => node
-                    .parent()
-                    .and_then(|p| {
-                        if p.kind_name() == "decorated_definition" {
-                            p.parent()
-                        } else {
-                            Some(p)
-                        }
-                    })
-                    .and_then(|b| b.parent())
-                    .is_some_and(|c| c.kind_name() == "class_definition"),
+                Family::Python => {
+                    // def in a class body: parent block (past a decorated_definition), then
+                    // the class.
+                    let decorated = m
+                        .up(node, 1)
+                        .is_some_and(|p| p.kind_name() == "decorated_definition");
+                    m.up(node, if decorated { 3 } else { 2 })
+                        .is_some_and(|c| c.kind_name() == "class_definition")
+                }
                 Family::JavaScript => node.kind_name() == "method_definition",
             };
             funcs.entry(name).or_default().push((node, method));
@@ -339,7 +337,7 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
             continue;
         }
         let (_, exit) = e.run_function_state(f, init);
-        if let Some(class) = class_of(f) {
+        if let Some(class) = class_of(m, f) {
             let tainted: State = exit
                 .into_iter()
                 .filter(|(k, _)| k.starts_with("self.") || k.starts_with("this."))
@@ -351,7 +349,7 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
     }
     if !fields.is_empty() {
         for &f in &all {
-            let Some(known) = class_of(f).and_then(|c| fields.get(&c.id())) else {
+            let Some(known) = class_of(m, f).and_then(|c| fields.get(&c.id())) else {
                 continue;
             };
             let mut init = e.route_params(f);
@@ -379,14 +377,16 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
 }
 
 /// The class a method belongs to (Python `def` in a class body, JS `method_definition`).
-fn class_of(f: Node<'_>) -> Option<Node<'_>> {
-    let mut p = f.parent()?;
+fn class_of<'t>(m: &Model<'t>, f: Node<'t>) -> Option<Node<'t>> {
+    let mut k = 1;
+    let mut p = m.up(f, k)?;
     if p.kind_name() == "decorated_definition" {
-        p = p.parent()?;
+        k += 1;
+        p = m.up(f, k)?;
     }
     match p.kind_name() {
         "block" | "class_body" => {
-            let c = p.parent()?;
+            let c = m.up(f, k + 1)?;
             matches!(
                 c.kind_name(),
                 "class_definition" | "class_declaration" | "class"
@@ -401,7 +401,7 @@ fn function_name<'t>(m: &Model<'t>, f: Node<'t>) -> Option<&'t str> {
     if let Some(n) = f.field("name") {
         return Some(m.src(n));
     }
-    let p = f.parent()?;
+    let p = m.up(f, 1)?;
     match p.kind_name() {
         "variable_declarator" => p
             .field("name")
@@ -469,8 +469,9 @@ impl<'a, 't> Engine<'a, 't> {
     fn route_params(&self, f: Node<'t>) -> State {
         let mut st = State::default();
         let decorators: Vec<Node<'t>> = match self.m.family {
-            Family::Python => match f
-                .parent()
+            Family::Python => match self
+                .m
+                .up(f, 1)
                 .filter(|p| p.kind_name() == "decorated_definition")
             {
                 Some(p) => {
