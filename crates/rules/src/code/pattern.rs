@@ -881,6 +881,9 @@ pub struct QuerySet {
 /// Bounds the backtracking done for one pattern at one node.
 const STEP_BUDGET: u32 = 20_000;
 
+/// Nodes with longer text are matched without first searching it for what the pattern needs.
+const NEEDS_MAX_TEXT: usize = 256;
+
 impl QuerySet {
     /// Resolves each `(rule, parsed query)` against `grammar`; a query that fails (a kind this
     /// dialect lacks) is returned in the errors, with its rule, and left out.
@@ -994,8 +997,14 @@ impl QuerySet {
                 continue;
             };
             let needs = c.needs();
-            // A node whose text lacks what a capture's predicate needs cannot match.
-            if let Some(here) = text.get(node.byte_range()).filter(|_| !needs.is_empty()) {
+            // A node whose text lacks what a capture's predicate needs cannot match. (A long
+            // node is matched without looking: searching its text would cost more than the
+            // matcher, which looks at its children, and nested calls would search the same
+            // text again and again.)
+            if let Some(here) = text
+                .get(node.byte_range())
+                .filter(|t| !needs.is_empty() && t.len() <= NEEDS_MAX_TEXT)
+            {
                 if !needs.iter().all(|ac| ac.is_match(here)) {
                     continue;
                 }
