@@ -215,6 +215,63 @@ mod tests {
         assert_eq!(lits("[invalid"), None);
     }
 
+    /// Random regexes over a small alphabet (literals, case-insensitive groups, classes,
+    /// optional and repeated parts, alternations) against random texts: whenever the regex
+    /// matches, one of the literals derived from it occurs in the text.
+    #[test]
+    fn no_match_is_ever_ruled_out() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        fn atom(next: &mut dyn FnMut(usize) -> usize, depth: usize) -> String {
+            let letters = ["a", "b", "S", "k", "K", "x"];
+            match next(if depth > 2 { 4 } else { 9 }) {
+                0 | 1 => letters[next(letters.len())].to_owned(),
+                2 => "[ab]".to_owned(),
+                3 => r"\d".to_owned(),
+                4 => format!("(?i:{})", seq(next, depth + 1)),
+                5 => format!("({}|{})", seq(next, depth + 1), seq(next, depth + 1)),
+                6 => format!("({})?", seq(next, depth + 1)),
+                7 => format!("({})+", seq(next, depth + 1)),
+                _ => format!("({}){{2}}", seq(next, depth + 1)),
+            }
+        }
+        fn seq(next: &mut dyn FnMut(usize) -> usize, depth: usize) -> String {
+            (0..1 + next(3)).map(|_| atom(next, depth)).collect()
+        }
+        // Texts over the regexes' letters, digits, and the two non-ASCII characters that fold
+        // to ASCII letters (the long s, the Kelvin sign).
+        let chars = [
+            "a", "b", "s", "S", "k", "K", "x", "1", "\u{17f}", "\u{212a}",
+        ];
+        let mut checked = 0;
+        for _ in 0..400 {
+            let re = seq(&mut next, 0);
+            let Ok(r) = regex::Regex::new(&re) else {
+                continue;
+            };
+            let Some(set) = regex_literals(&re) else {
+                continue;
+            };
+            let ac = searcher(&set).unwrap();
+            for _ in 0..40 {
+                let text: String = (0..next(12)).map(|_| chars[next(chars.len())]).collect();
+                if r.is_match(&text) {
+                    checked += 1;
+                    assert!(
+                        ac.is_match(&text),
+                        "{re:?} matches {text:?}, none of {set:?} is in it"
+                    );
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} matching texts");
+    }
+
     #[test]
     fn a_required_literal_occurs_in_every_match() {
         let cases = [
