@@ -1207,3 +1207,28 @@ fn secrets_are_redacted_from_every_snippet_on_their_line() {
         assert!(!all.contains(TOKEN) && !all.contains(other), "{all}");
     }
 }
+
+#[test]
+fn a_megabyte_key_full_of_keywords_is_measured_once() {
+    // One run of key characters holding a generic keyword every few bytes (a base64 blob or a
+    // minified identifier can look like this): every keyword measured its key from scratch,
+    // so a megabyte took about a minute in a release build. A real pair after it must still
+    // be found, in code (the shared prefilter) and in plain text (the secret rules' own).
+    let p = Project::new();
+    let key = "apikeytoken".repeat(90_000);
+    p.write(
+        "blob.py",
+        format!("x = \"{key}\"\nDB_PASSWORD = \"Zqumpm08hsE8JN#-\"\n"),
+    );
+    p.write(
+        "blob.env",
+        format!("BLOB={key}\nDB_PASSWORD=Zqumpm08hsE8JN#-\n"),
+    );
+    let (code, json, _) = scan_both(&p, &["."]);
+    assert_eq!(code, 1, "{:#}", json["notes"]);
+    assert_finding(&json, "blob.py", "secret-generic-password", 2, 16);
+    assert_finding(&json, "blob.env", "secret-generic-password", 2, 13);
+    let o = run(&p, &["scan", "--no-prefilter", "--format", "json", "."]);
+    let json: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_finding(&json, "blob.env", "secret-generic-password", 2, 13);
+}

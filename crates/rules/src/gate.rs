@@ -145,6 +145,10 @@ pub(crate) type Seen = Vec<Vec<bool>>;
 /// sorted.
 pub(crate) type Hits = Vec<(usize, usize)>;
 
+/// At most this many occurrences are recorded per search (16 MiB): past it the search gives
+/// none, and the caller searches by itself, without keeping them.
+const MAX_RECORDED: usize = 1 << 20;
+
 /// log2 of the number of buckets of strings of three bytes or more.
 const BUCKET_BITS: u32 = 12;
 
@@ -302,12 +306,14 @@ impl Gate {
         self.scan_recording(bytes).0
     }
 
-    /// Which strings of each consumer occur in `bytes`, and where the recorded strings occur.
-    pub(crate) fn scan_recording(&self, bytes: &[u8]) -> (Seen, Hits) {
+    /// Which strings of each consumer occur in `bytes`, and where the recorded strings occur
+    /// (`None`: too many to keep, see [`MAX_RECORDED`]).
+    pub(crate) fn scan_recording(&self, bytes: &[u8]) -> (Seen, Option<Hits>) {
         let mut seen: Seen = self.sizes.iter().map(|n| vec![false; *n]).collect();
         let mut hits: Hits = Vec::new();
+        let mut overflow = false;
         if self.patterns.is_empty() {
-            return (seen, hits);
+            return (seen, Some(hits));
         }
         // A string all of whose targets are settled is skipped on its later matches (unless
         // it is recorded).
@@ -316,7 +322,11 @@ impl Gate {
             let end = start + self.patterns[p].len();
             let record = self.record.get(p).copied().unwrap_or(false);
             if record {
-                hits.push((start, end));
+                if hits.len() < MAX_RECORDED {
+                    hits.push((start, end));
+                } else {
+                    overflow = true;
+                }
             }
             let mut settled = !record;
             for t in &self.targets[p] {
@@ -348,9 +358,12 @@ impl Gate {
             let buckets = self.buckets.get_or_init(|| Buckets::new(&self.patterns));
             buckets.search(&self.patterns, bytes, &mut done, &mut settle);
         }
+        if overflow {
+            return (seen, None);
+        }
         hits.sort_unstable();
         hits.dedup();
-        (seen, hits)
+        (seen, Some(hits))
     }
 }
 
@@ -500,7 +513,10 @@ mod tests {
                 let text: Vec<u8> = (0..next(40))
                     .map(|_| alphabet[next(alphabet.len() as u64)])
                     .collect();
-                let want = (naive(&strings, &sizes, &text), naive_hits(&record, &text));
+                let want = (
+                    naive(&strings, &sizes, &text),
+                    Some(naive_hits(&record, &text)),
+                );
                 assert_eq!(
                     table.scan_recording(&text),
                     want,

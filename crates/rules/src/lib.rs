@@ -374,7 +374,7 @@ impl RuleSet {
 
     /// What of every prefilter occurs in `file`: per consumer (code, taint, secrets), per
     /// string; and where the generic secret keywords occur. `None` without prefilter.
-    fn gate_scan(&self, file: &SourceFile) -> Option<(gate::Seen, gate::Hits)> {
+    fn gate_scan(&self, file: &SourceFile) -> Option<(gate::Seen, Option<gate::Hits>)> {
         let family = file.language?.family();
         if !self.options.prefilter {
             return None;
@@ -424,7 +424,7 @@ impl RuleSet {
         let start = out.len();
         let scanned = self.gate_scan(file);
         let seen_of = |consumer: usize| scanned.as_ref().map(|(s, _)| &s[consumer][..]);
-        let hits = scanned.as_ref().map(|(_, h)| &h[..]);
+        let hits = scanned.as_ref().and_then(|(_, h)| h.as_deref());
         // The secret rules first: they need no tree, so they run while a tree parsed ahead on
         // another thread is finished (their findings still come after the code rules').
         let mut secrets = Vec::new();

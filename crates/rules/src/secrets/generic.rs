@@ -124,41 +124,38 @@ impl PairFinder {
     /// they are searched for here.
     pub(crate) fn pairs(&self, bytes: &[u8], hits: Option<&[(usize, usize)]>, out: &mut Vec<Pair>) {
         let Some(ac) = &self.keywords else { return };
-        let searched: Vec<(usize, usize)>;
-        let hits = match hits {
-            Some(hits) => hits,
-            None => {
-                searched = ac
-                    .find_overlapping_iter(bytes)
-                    .map(|m| (m.start(), m.end()))
-                    .collect();
-                &searched
+        // The key around the last keyword: every keyword within it names the same key (keys
+        // are runs of key bytes), so each run is measured once, however many keywords it holds.
+        let mut last_key = (usize::MAX, usize::MAX);
+        let mut at = |start: usize, end: usize| {
+            if (last_key.0..last_key.1).contains(&start) {
+                return;
             }
-        };
-        let mut last_key_start = usize::MAX;
-        for &(start, end) in hits {
             let mut ks = start;
             while ks > 0 && is_key_byte(bytes[ks - 1]) {
                 ks -= 1;
             }
-            if ks == last_key_start {
-                continue;
-            }
-            last_key_start = ks;
             let mut ke = end;
             while ke < bytes.len() && is_key_byte(bytes[ke]) {
                 ke += 1;
             }
+            last_key = (ks, ke);
             if ke - ks > MAX_KEY {
-                continue;
+                return;
             }
             // `${NAME}` / `${NAME:-default}` is a reference, not an assignment
             if ks >= 2 && bytes[ks - 1] == b'{' && bytes[ks - 2] == b'$' {
-                continue;
+                return;
             }
             if let Some(pair) = self.pair_at(bytes, ks, ke) {
                 out.push(pair);
             }
+        };
+        match hits {
+            Some(hits) => hits.iter().for_each(|&(start, end)| at(start, end)),
+            None => ac
+                .find_overlapping_iter(bytes)
+                .for_each(|m| at(m.start(), m.end())),
         }
     }
 

@@ -251,7 +251,7 @@ impl SecretRuleSet {
                     .gate
                     .get_or_init(|| keyword_gate(&self.keyword_patterns, &self.generic_keywords));
                 let (mut seen, hits) = gate.scan_recording(bytes);
-                (std::borrow::Cow::Owned(seen.swap_remove(0)), Some(hits))
+                (std::borrow::Cow::Owned(seen.swap_remove(0)), hits)
             }
         };
         let mut enabled = vec![false; self.rules.len()];
