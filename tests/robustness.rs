@@ -1232,3 +1232,18 @@ fn a_megabyte_key_full_of_keywords_is_measured_once() {
     let json: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_finding(&json, "blob.env", "secret-generic-password", 2, 13);
 }
+
+#[test]
+fn a_megabyte_line_full_of_route_words_is_searched_once() {
+    // A route decorator's word (`get`, `post`) counts for the taint prefilter only on a line
+    // starting with `@`; every occurrence searched back to its line's start, so one line of
+    // 900 KB holding 100 000 of them took about a minute in a release build.
+    let p = Project::new();
+    let line = "get.post,".repeat(100_000);
+    p.write("routes.py", format!("x = \"{line}\"\n"));
+    p.write("vuln.py", VULN_PY);
+    let (code, json, _) = scan_both(&p, &["."]);
+    assert_eq!(code, 1, "{:#}", json["notes"]);
+    assert_vuln(&json, "vuln.py");
+    assert_no_findings_in(&json, "routes.py");
+}

@@ -318,6 +318,7 @@ impl Gate {
         // A string all of whose targets are settled is skipped on its later matches (unless
         // it is recorded).
         let mut done = vec![false; self.patterns.len()];
+        let mut lines = LineStarts::default();
         let mut settle = |done: &mut [bool], p: usize, start: usize| {
             let end = start + self.patterns[p].len();
             let record = self.record.get(p).copied().unwrap_or(false);
@@ -337,7 +338,10 @@ impl Gate {
                 let hit = match t.mode {
                     Mode::AnyCase => true,
                     Mode::Exact => bytes[start..end] == *t.exact,
-                    Mode::Decorator => bytes[start..end] == *t.exact && after_at(bytes, start),
+                    Mode::Decorator => {
+                        bytes[start..end] == *t.exact
+                            && starts_with_at(bytes, lines.start_of(bytes, start), start)
+                    }
                 };
                 if hit {
                     *slot = true;
@@ -367,16 +371,54 @@ impl Gate {
     }
 }
 
-/// True when the line holding `at` starts (after blanks) with `@`.
+/// True when the line holding `at` starts (after blanks) with `@` (the slow way, for tests).
+#[cfg(test)]
 fn after_at(bytes: &[u8], at: usize) -> bool {
     let line_start = bytes[..at]
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |p| p + 1);
+    starts_with_at(bytes, line_start, at)
+}
+
+/// True when `bytes[line_start..at]` starts (after blanks) with `@`.
+fn starts_with_at(bytes: &[u8], line_start: usize, at: usize) -> bool {
     bytes[line_start..at]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         == Some(&b'@')
+}
+
+/// The start of the line holding a position, for positions asked in (mostly) increasing
+/// order: only the bytes since the last position asked are searched, so a long line holding
+/// many matches is not searched back to its start for each of them.
+#[derive(Default)]
+struct LineStarts {
+    /// Every position below this has been searched; `start` is the line start there.
+    upto: usize,
+    start: usize,
+}
+
+impl LineStarts {
+    fn start_of(&mut self, bytes: &[u8], at: usize) -> usize {
+        if at < self.upto {
+            // Out of order (overlapping matches end in order, not start): no newline lies
+            // between the current line start and `upto`, so only a position before that
+            // line is searched back (near a newline: at most once per line and string).
+            if at >= self.start {
+                return self.start;
+            }
+            return bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+        }
+        if let Some(p) = bytes[self.upto..at].iter().rposition(|&b| b == b'\n') {
+            self.start = self.upto + p + 1;
+        }
+        self.upto = at;
+        self.start
+    }
 }
 
 #[cfg(test)]
@@ -470,7 +512,7 @@ mod tests {
             (state % n) as usize
         };
         let alphabet = b"aAbB.@ \n_";
-        for round in 0..200 {
+        for round in 0..600 {
             let mut strings = Vec::new();
             let mut sizes = vec![0usize; 3];
             for _ in 0..1 + next(12) {
@@ -510,7 +552,7 @@ mod tests {
             let (table, dfa) = (build(), build());
             dfa.searched.store(DFA_AFTER, Ordering::Relaxed);
             for _ in 0..5 {
-                let text: Vec<u8> = (0..next(40))
+                let text: Vec<u8> = (0..next(80))
                     .map(|_| alphabet[next(alphabet.len() as u64)])
                     .collect();
                 let want = (
