@@ -115,6 +115,9 @@ struct CFinding {
     path: String,
     span: CSpan,
     snippet: String,
+    /// `Finding::snippet_col` (absent from caches written before it: 0, read as 1).
+    #[serde(default)]
+    snippet_col: usize,
     secret: Option<(String, String)>,
     suppression: Option<(String, String)>,
     flow: Vec<(CSpan, String)>,
@@ -205,6 +208,7 @@ impl Entry {
                 path: f.path.clone(),
                 span: span_out(&f.span),
                 snippet: f.snippet.clone(),
+                snippet_col: f.snippet_col,
                 secret: f
                     .secret
                     .as_ref()
@@ -248,6 +252,7 @@ impl Entry {
                 path: f.path.clone(),
                 span: span_in(&f.span),
                 snippet: f.snippet.clone(),
+                snippet_col: f.snippet_col.max(1),
                 fingerprint: String::new(),
                 secret: f.secret.as_ref().map(|(redacted, hash)| SecretInfo {
                     redacted: redacted.clone(),

@@ -484,6 +484,35 @@ fn redact_every_secret(file: &SourceFile, findings: &mut [Finding]) {
                 f.snippet = f.snippet.replace(p, "[REDACTED]");
             }
         }
+        redact_cut_edges(&mut f.snippet, &pieces);
+    }
+}
+
+/// A long line's snippet is cut (`…`) around its finding: a secret cut there shows only a part
+/// of itself, which a search for the whole misses. A cut edge that begins with the end of a
+/// secret, or ends with its beginning (4 characters or more), is redacted too.
+fn redact_cut_edges(snippet: &mut String, pieces: &[&str]) {
+    const CUT: &str = "…";
+    for p in pieces {
+        if let Some(rest) = snippet.strip_prefix(CUT) {
+            let tail = (1..p.len())
+                .filter(|&i| p.is_char_boundary(i))
+                .map(|i| &p[i..])
+                .find(|t| t.chars().count() >= 4 && rest.starts_with(t));
+            if let Some(t) = tail {
+                *snippet = format!("{CUT}[REDACTED]{}", &rest[t.len()..]);
+            }
+        }
+        if let Some(rest) = snippet.strip_suffix(CUT) {
+            let head = (1..p.len())
+                .rev()
+                .filter(|&i| p.is_char_boundary(i))
+                .map(|i| &p[..i])
+                .find(|h| h.chars().count() >= 4 && rest.ends_with(h));
+            if let Some(h) = head {
+                *snippet = format!("{}[REDACTED]{CUT}", &rest[..rest.len() - h.len()]);
+            }
+        }
     }
 }
 
@@ -577,4 +606,24 @@ pub fn is_binary(bytes: &[u8]) -> bool {
         return false;
     }
     bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_cut_by_a_snippet_edge_is_redacted() {
+        let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut s = format!("…{}\", x = 1…", &secret[10..]);
+        redact_cut_edges(&mut s, &[secret]);
+        assert_eq!(s, "…[REDACTED]\", x = 1…");
+        let mut s = format!("…y = 2; t = \"{}…", &secret[..12]);
+        redact_cut_edges(&mut s, &[secret]);
+        assert_eq!(s, "…y = 2; t = \"[REDACTED]…");
+        // Not at a cut: left alone (a whole secret is redacted before this).
+        let mut s = format!("t = \"{}", &secret[..12]);
+        redact_cut_edges(&mut s, &[secret]);
+        assert!(s.contains(&secret[..12]));
+    }
 }

@@ -229,6 +229,38 @@ pub struct FlowStep {
     pub message: String,
 }
 
+/// Lines longer than this many bytes are cut around a finding for its snippet: a minified
+/// file with thousands of findings on one line would otherwise copy that line for each.
+pub const SNIPPET_MAX: usize = 400;
+
+/// The snippet of a finding starting at byte `at` (column `col`, 1-based, in characters) of
+/// `line`, and the column its text starts at: the whole line, or of a long line
+/// [`SNIPPET_MAX`] bytes from a little before the finding, with `…` where cut.
+fn snippet_of(line: &str, at: usize, col: usize) -> (String, usize) {
+    if line.len() <= SNIPPET_MAX {
+        return (line.to_owned(), 1);
+    }
+    let at = at.min(line.len());
+    let mut from = at.saturating_sub(SNIPPET_MAX / 4);
+    while !line.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (from + SNIPPET_MAX).min(line.len());
+    while !line.is_char_boundary(to) {
+        to += 1;
+    }
+    let start_col = col.saturating_sub(line[from..at].chars().count()).max(1);
+    let mut s = String::with_capacity(to - from + 8);
+    if from > 0 {
+        s.push('…');
+    }
+    s.push_str(&line[from..to]);
+    if to < line.len() {
+        s.push('…');
+    }
+    (s, start_col)
+}
+
 /// One finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -245,8 +277,13 @@ pub struct Finding {
     pub path: String,
     /// Where.
     pub span: Span,
-    /// The first line of the finding, trimmed of its line break (secrets redacted).
+    /// The first line of the finding, trimmed of its line break (secrets redacted); of a line
+    /// longer than [`SNIPPET_MAX`] bytes, the part around the finding, with `…` where cut.
     pub snippet: String,
+    /// The column (1-based, in characters) of the line at which `snippet` starts after its
+    /// `…`: 1 unless the line was cut before the finding.
+    #[serde(skip)]
+    pub snippet_col: usize,
     /// Stable fingerprint: survives edits above the finding. Set by the engine.
     pub fingerprint: String,
     /// Set for secrets.
@@ -269,7 +306,11 @@ impl Finding {
         end: usize,
     ) -> Finding {
         let span = Span::from_bytes(file, start, end);
-        let snippet = file.lines.line_text(&file.text, span.start_line).to_owned();
+        let line = file.lines.line_text(&file.text, span.start_line);
+        // `line` lies within `file.text`: the finding's offset in it.
+        let line_start = (line.as_ptr() as usize).saturating_sub(file.text.as_ptr() as usize);
+        let (snippet, snippet_col) =
+            snippet_of(line, start.saturating_sub(line_start), span.start_col);
         let match_key = file.text.get(start..end).unwrap_or("").to_owned();
         Finding {
             rule: Arc::clone(rule),
@@ -279,6 +320,7 @@ impl Finding {
             path: file.path.clone(),
             span,
             snippet,
+            snippet_col,
             fingerprint: String::new(),
             secret: None,
             suppression: None,
@@ -388,6 +430,39 @@ pub struct Note {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_cut_around_the_finding() {
+        assert_eq!(
+            snippet_of("x = eval(y)", 5, 5),
+            ("x = eval(y)".to_owned(), 1)
+        );
+        // 2-byte characters before, at and after the finding; the finding at column 1001.
+        let line = format!("{}eval(y){}", "é".repeat(1000), "ü".repeat(1000));
+        let at = "é".repeat(1000).len();
+        let (s, col) = snippet_of(&line, at, 1001);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        // Cut marks, and a character not split at the end.
+        assert!(
+            s.len() <= SNIPPET_MAX + 2 * '…'.len_utf8() + 3,
+            "{}",
+            s.len()
+        );
+        // The snippet's text starts at column `col`: the finding is where it says.
+        let text: Vec<char> = s.chars().skip(1).collect();
+        let here: String = text[1001 - col..1001 - col + 7].iter().collect();
+        assert_eq!(here, "eval(y)");
+        // At the very start and the very end of a long line.
+        let line = format!("eval(y){}", "a".repeat(2000));
+        let (s, col) = snippet_of(&line, 0, 1);
+        assert!(s.starts_with("eval(y)") && s.ends_with('…') && col == 1);
+        let line = format!("{}eval(y)", "a".repeat(2000));
+        let (s, col) = snippet_of(&line, 2000, 2001);
+        assert!(
+            s.starts_with('…') && s.ends_with("eval(y)") && col > 1,
+            "{s}"
+        );
+    }
 
     #[test]
     fn severity_order_and_parse() {

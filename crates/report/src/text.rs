@@ -77,13 +77,20 @@ fn write_finding(w: &mut dyn Write, f: &Finding, p: &Paint, opts: &TextOptions) 
         .chars()
         .map(|c| if c == '\t' { ' ' } else { c })
         .collect();
+    // The finding's column in the snippet: a long line's snippet starts at column
+    // `snippet_col`, after a `…`.
+    let col = if f.snippet_col > 1 {
+        (f.span.start_col + 2).saturating_sub(f.snippet_col)
+    } else {
+        f.span.start_col
+    };
     // Keep very long (minified) lines readable.
     let (shown, start_col) = if line.chars().count() > 200 {
-        let from = f.span.start_col.saturating_sub(40);
+        let from = col.saturating_sub(40);
         let s: String = line.chars().skip(from).take(160).collect();
-        (format!("…{s}…"), f.span.start_col - from + 1)
+        (format!("…{s}…"), col - from + 1)
     } else {
-        (line.clone(), f.span.start_col)
+        (line.clone(), col)
     };
     writeln!(w, "{pad} {}", p.wrap("34", "|"))?;
     writeln!(w, "{} {} {shown}", p.wrap("34", &num), p.wrap("34", "|"))?;
