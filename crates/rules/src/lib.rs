@@ -436,8 +436,9 @@ impl RuleSet {
                 self.taint.check_model(file, tree, model, out);
                 taint::supersede(out, start);
             };
-        let family = file.language.map(|l| l.family());
-        let taint_names = |name: &str| family.is_some_and(|f| self.taint.is_ref_name(f, name));
+        // Looked up once: the walk asks about every identifier.
+        let wanted = file.language.and_then(|l| self.taint.ref_names(l.family()));
+        let taint_names = |name: &str| wanted.is_some_and(|w| w.contains(name));
         let then = self
             .taint
             .wants(file, self.options.prefilter, seen_of(GATE_TAINT))
@@ -577,6 +578,19 @@ impl Analyzer for RuleSet {
             .binary_search_by(|m| m.id.as_str().cmp(id))
             .ok()?;
         self.metas.get(i).cloned()
+    }
+}
+
+/// A small deterministic generator (xorshift) for the randomized tests: `next(n)` is in
+/// `0..n`.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
     }
 }
 

@@ -446,14 +446,14 @@ impl TaintRules {
             .is_some_and(|f| !prefilter || f.may_flow(&file.text, seen))
     }
 
-    /// Whether the taint pass of `family` wants references whose last segment is `name` in
-    /// [`Model::taint_refs`] (a source may end so).
-    pub(crate) fn is_ref_name(&self, family: Family, name: &str) -> bool {
+    /// The last segments of the references the taint pass of `family` wants in
+    /// [`Model::taint_refs`] (a source may end so); `None` when it has no rules.
+    pub(crate) fn ref_names(&self, family: Family) -> Option<&FxHashSet<String>> {
         self.families
             .iter()
             .find(|f| f.family == family)
             .and_then(LazyFamily::get)
-            .is_some_and(|f| f.ref_last.contains(name))
+            .map(|f| &f.ref_last)
     }
 
     /// The prefilter triggers of `family`'s rules: (text, counts only on a decorator line),
@@ -469,8 +469,9 @@ impl TaintRules {
     /// Analyzes one parsed file; findings go to `out`.
     pub fn check(&self, file: &SourceFile, tree: &Tree, out: &mut Vec<Finding>) {
         let Some(lang) = file.language else { return };
+        let wanted = self.ref_names(lang.family());
         let names = |name: &str| {
-            if self.is_ref_name(lang.family(), name) {
+            if wanted.is_some_and(|w| w.contains(name)) {
                 crate::code::model::REF_TAINT
             } else {
                 0
