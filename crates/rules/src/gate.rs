@@ -504,13 +504,7 @@ mod tests {
     fn table_and_dfa_agree_with_a_naive_search() {
         // A small deterministic generator: strings and texts over a few letters, so that
         // strings overlap, share prefixes and buckets, and differ only in case.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n) as usize
-        };
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet = b"aAbB.@ \n_";
         for round in 0..600 {
             let mut strings = Vec::new();
@@ -519,7 +513,7 @@ mod tests {
                 let c = next(3);
                 let len = 1 + next(5);
                 let s: String = (0..len)
-                    .map(|_| char::from(alphabet[next(alphabet.len() as u64)]))
+                    .map(|_| char::from(alphabet[next(alphabet.len())]))
                     .collect();
                 let mode = [Mode::Exact, Mode::AnyCase, Mode::Decorator][next(3)];
                 strings.push((c, sizes[c], s, mode));
@@ -529,12 +523,12 @@ mod tests {
             let mut record: Vec<String> = Vec::new();
             for _ in 0..next(4) {
                 if next(2) == 0 && !strings.is_empty() {
-                    record.push(strings[next(strings.len() as u64)].2.clone());
+                    record.push(strings[next(strings.len())].2.clone());
                 } else {
                     let len = 1 + next(4);
                     record.push(
                         (0..len)
-                            .map(|_| char::from(alphabet[next(alphabet.len() as u64)]))
+                            .map(|_| char::from(alphabet[next(alphabet.len())]))
                             .collect(),
                     );
                 }
@@ -553,7 +547,7 @@ mod tests {
             dfa.searched.store(DFA_AFTER, Ordering::Relaxed);
             for _ in 0..5 {
                 let text: Vec<u8> = (0..next(80))
-                    .map(|_| alphabet[next(alphabet.len() as u64)])
+                    .map(|_| alphabet[next(alphabet.len())])
                     .collect();
                 let want = (
                     naive(&strings, &sizes, &text),

@@ -220,13 +220,7 @@ mod tests {
     /// matches, one of the literals derived from it occurs in the text.
     #[test]
     fn no_match_is_ever_ruled_out() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         fn atom(next: &mut dyn FnMut(usize) -> usize, depth: usize) -> String {
             let letters = ["a", "b", "S", "k", "K", "x"];
             match next(if depth > 2 { 4 } else { 9 }) {
