@@ -317,6 +317,14 @@ impl<'t> Model<'t> {
         out
     }
 
+    /// The qualified names a reference to `name` in `scope` may stand for (as [`Model::resolve`]
+    /// of an identifier).
+    pub fn resolve_name_at(&self, name: &str, scope: ScopeId) -> Vec<String> {
+        let mut out = Vec::new();
+        self.resolve_name(name, scope, 0, &mut out);
+        out
+    }
+
     fn resolve_into(&self, node: Node<'t>, scope: ScopeId, depth: usize, out: &mut Vec<String>) {
         if depth > MAX_DEPTH {
             return;

@@ -264,6 +264,19 @@ fn source_aliases<'t>(m: &Model<'t>, ft: &FamilyTaint) -> HashSet<&'t str> {
             break;
         }
     }
+    // A candidate is kept when a binding of it stands for a source, as a reference resolved
+    // there would: `kind = options.name` is no alias of the browser's `name`.
+    let mut found = Vec::new();
+    out.retain(|&name| {
+        m.scopes.iter().enumerate().any(|(id, s)| {
+            s.bindings.contains_key(name) && {
+                found.clear();
+                ft.source_names
+                    .find(&m.resolve_name_at(name, id), None, &mut found);
+                !found.is_empty()
+            }
+        })
+    });
     out
 }
 
@@ -326,14 +339,16 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         scratch: Vec::new(),
         aliases: source_aliases(m, ft),
     };
-    let mut st = State::default();
-    e.exec(root, &mut st);
+    // The module's own code first (its functions run below).
+    if e.may_taint(root, nested_ranges(&all, root)) {
+        e.exec(root, &mut State::default());
+    }
     // Fields of `self`/`this` that a method leaves tainted, per class: every method of the
     // class runs again with them (one round: a conservative "this object" summary).
     let mut fields: HashMap<usize, State> = HashMap::default();
-    for &f in &all {
+    for (i, &f) in all.iter().enumerate() {
         let init = e.route_params(f);
-        if init.is_empty() && !e.may_taint(f) {
+        if init.is_empty() && !e.may_taint(f, nested_ranges(&all[i + 1..], f)) {
             continue;
         }
         let (_, exit) = e.run_function_state(f, init);
@@ -374,6 +389,22 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
         })
     });
     hits
+}
+
+/// The byte ranges of the functions nested directly in `f` (outermost only), in order, from
+/// `after`: the functions that follow `f` in tree order.
+fn nested_ranges(after: &[Node<'_>], f: Node<'_>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for g in after {
+        if g.start_byte() >= f.end_byte() {
+            break;
+        }
+        if out.last().is_some_and(|&(_, e)| g.start_byte() < e) {
+            continue;
+        }
+        out.push((g.start_byte(), g.end_byte()));
+    }
+    out
 }
 
 /// The class a method belongs to (Python `def` in a class body, JS `method_definition`).
@@ -560,7 +591,12 @@ impl<'a, 't> Engine<'a, 't> {
     /// their arguments, and nested functions run only with tainted state. So when no reference
     /// and no call within `f` is a source, as the run would see them (in `f`'s scope), the run
     /// finds nothing and is skipped: the common case in a file with a source somewhere.
-    fn may_taint(&mut self, f: Node<'t>) -> bool {
+    ///
+    /// Only `f`'s own code counts, not that of the functions nested in it (`nested`, their
+    /// byte ranges in order, from [`nested_ranges`]): a run from an empty state enters a
+    /// nested function only once something is tainted, and each nested function has a run
+    /// of its own (in its own scope, where its local names shadow the sources).
+    fn may_taint(&mut self, f: Node<'t>, nested: Vec<(usize, usize)>) -> bool {
         let (start, end) = (f.start_byte(), f.end_byte());
         let saved = self.frame.scope;
         self.frame.scope = self.m.scope_of.get(&f.id()).copied().unwrap_or(saved);
@@ -569,16 +605,25 @@ impl<'a, 't> Engine<'a, 't> {
             let to = from + list[from..].partition_point(|(n, _)| n.start_byte() < end);
             from..to
         };
+        // Whether a node starts in f's own code; asked in tree order.
+        let own = |next: &mut usize, n: Node<'t>| {
+            let at = n.start_byte();
+            while nested.get(*next).is_some_and(|&(_, e)| e <= at) {
+                *next += 1;
+            }
+            nested.get(*next).is_none_or(|&(s, _)| at < s)
+        };
         let m = self.m;
         // References to aliases are not recorded by the model: look for their names.
         let text = m.src(f);
+        let (mut r, mut c) = (0, 0);
         let found = self.aliases.iter().any(|a| text.contains(a))
-            || m.taint_refs[within(&m.taint_refs)]
-                .iter()
-                .any(|&(n, _)| self.source_ref(n).is_some() || self.param_source(n).is_some())
+            || m.taint_refs[within(&m.taint_refs)].iter().any(|&(n, _)| {
+                own(&mut r, n) && (self.source_ref(n).is_some() || self.param_source(n).is_some())
+            })
             || m.calls[within(&m.calls)]
                 .iter()
-                .any(|&(call, _)| self.may_call_source(call));
+                .any(|&(call, _)| own(&mut c, call) && self.may_call_source(call));
         self.frame.scope = saved;
         found
     }
