@@ -667,9 +667,12 @@ fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<Queries>, 
         return Ok(None);
     }
     // The call nodes the model lists, with the field holding the callee.
-    let call_kinds: &[&str] = match fr.family {
-        Family::Python => &["call"],
-        Family::JavaScript => &["call_expression"],
+    let call_kinds: &[(&str, &str)] = match fr.family {
+        Family::Python => &[("call", "function")],
+        Family::JavaScript => &[
+            ("call_expression", "function"),
+            ("new_expression", "constructor"),
+        ],
     };
     // Parsed here, on first use: a run that needs no query pays nothing for them.
     let mut walk = Vec::with_capacity(fr.query_rules.len());
@@ -699,7 +702,7 @@ fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<Queries>, 
                 p.require_text(&c.name, re.source(), true);
             }
         }
-        let on_callee = p.root_field_captures(call_kinds, "function");
+        let on_callee = p.root_field_captures(call_kinds);
         let named = captures
             .iter()
             .find(|c| !c.names.is_empty() && on_callee.contains(&c.name));

@@ -500,10 +500,11 @@ impl Parsed {
         self.patterns.iter().any(|(a, _)| walk(a, name))
     }
 
-    /// The captures every pattern binds at the `field` child of its root, when every pattern
-    /// (every alternative of a top-level alternation) is rooted at a node of one of `kinds`.
-    /// A match can then only be at a node of `kinds`, with those captures on its `field` child.
-    pub fn root_field_captures(&self, kinds: &[&str], field: &str) -> Vec<String> {
+    /// The captures every pattern binds at the callee child of its root, when every pattern
+    /// (every alternative of a top-level alternation) is rooted at a node of one of the kinds
+    /// of `callees`: (kind, the field holding its callee). A match can then only be at such a
+    /// node, with those captures on its callee.
+    pub fn root_field_captures(&self, callees: &[(&str, &str)]) -> Vec<String> {
         fn roots<'a>(a: &'a Ast, out: &mut Vec<&'a Ast>) {
             match a {
                 Ast::Alt { alts, .. } => alts.iter().for_each(|x| roots(x, out)),
@@ -524,9 +525,9 @@ impl Parsed {
             else {
                 return Vec::new();
             };
-            if !kinds.contains(&kind.as_str()) {
+            let Some(&(_, field)) = callees.iter().find(|(k, _)| k == kind) else {
                 return Vec::new();
-            }
+            };
             let captured: &[String] = children
                 .iter()
                 .find_map(|c| match (&c.field, &c.pat) {
@@ -721,6 +722,9 @@ struct Compiled {
     root: P,
     /// Per capture id: the predicates on it.
     preds: Vec<Vec<PredOp>>,
+    /// The kinds of the nodes every match holds whose text is always the same
+    /// ([`FIXED_TEXT_KINDS`]).
+    fixed: Vec<&'static str>,
     /// Searches for text the root node of a match must contain (all of them must find
     /// something; see `needs`), built on first use.
     needs: std::sync::OnceLock<Vec<aho_corasick::AhoCorasick>>,
@@ -728,14 +732,20 @@ struct Compiled {
 
 impl Compiled {
     /// What the text of a node must contain for this pattern to match there: per predicate
-    /// of a capture every match binds, the literals one of which the captured text holds.
+    /// of a capture every match binds, the literals one of which the captured text holds,
+    /// and the text of every fixed-text node the pattern holds (`(import)`).
     fn needs(&self) -> &[aho_corasick::AhoCorasick] {
         self.needs.get_or_init(|| {
+            let mut out: Vec<aho_corasick::AhoCorasick> = self
+                .fixed
+                .iter()
+                .filter_map(|k| super::needs::text_literals([*k]))
+                .filter_map(|l| super::needs::searcher(&l))
+                .collect();
             let mut bound = Vec::new();
             always_bound(&self.root, &mut bound);
             bound.sort_unstable();
             bound.dedup();
-            let mut out = Vec::new();
             for id in bound {
                 for op in self
                     .preds
@@ -757,6 +767,34 @@ impl Compiled {
             }
             out
         })
+    }
+}
+
+/// Named node kinds whose text is always their name, ASCII case aside (Python's `None` is a
+/// `none`): keywords the grammars make named nodes of.
+const FIXED_TEXT_KINDS: &[&str] = &[
+    "import",
+    "this",
+    "super",
+    "null",
+    "undefined",
+    "true",
+    "false",
+    "none",
+];
+
+/// The kinds of [`FIXED_TEXT_KINDS`] every match of `a` holds (outside alternations).
+fn fixed_text_kinds(a: &Ast, out: &mut Vec<&'static str>) {
+    if let Ast::Node { kind, children, .. } = a {
+        if let Some(k) = kind
+            .as_ref()
+            .and_then(|(k, _)| FIXED_TEXT_KINDS.iter().find(|f| **f == k.as_str()))
+        {
+            out.push(k);
+        }
+        for c in children {
+            fixed_text_kinds(&c.pat, out);
+        }
     }
 }
 
@@ -841,9 +879,12 @@ impl Query {
                 }
                 by_cap[id].push(op.clone());
             }
+            let mut fixed = Vec::new();
+            fixed_text_kinds(ast, &mut fixed);
             patterns.push(Compiled {
                 root,
                 preds: by_cap,
+                fixed,
                 needs: std::sync::OnceLock::new(),
             });
         }
@@ -1213,6 +1254,53 @@ mod tests {
         vigil_core::Language::Python.grammar()
     }
 
+    /// Every node of a fixed-text kind, in code using them all in every grammar, has its
+    /// kind's name for text; and a pattern holding one is not tried where the text is not.
+    #[test]
+    fn fixed_text_kinds_have_their_name_for_text() {
+        use vigil_core::Language as L;
+        let js = "import('x'); class A extends B { f() { super.f(); return this || null || \
+                  undefined || true || false; } }\nimport y from 'y';\n";
+        let cases = [
+            (
+                L::Python,
+                "x = None if True else False\nimport os\nfrom a import b\n",
+            ),
+            (L::JavaScript, js),
+            (L::TypeScript, js),
+            (L::Tsx, js),
+        ];
+        for (lang, code) in cases {
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&lang.grammar()).unwrap();
+            let tree = parser.parse(code, None).unwrap();
+            let mut seen = 0;
+            let mut stack = vec![tree.root_node()];
+            while let Some(n) = stack.pop() {
+                if n.is_named() && FIXED_TEXT_KINDS.contains(&n.kind()) {
+                    seen += 1;
+                    assert!(
+                        code[n.byte_range()].eq_ignore_ascii_case(n.kind()),
+                        "{lang:?}: a `{}` node holds {:?}",
+                        n.kind(),
+                        &code[n.byte_range()]
+                    );
+                }
+                let mut c = n.walk();
+                stack.extend(n.children(&mut c));
+            }
+            assert!(seen >= 3, "{lang:?}: only {seen} fixed-text nodes");
+        }
+        let grammar = L::JavaScript.grammar();
+        let q = "(call_expression function: (import) arguments: (arguments (_) @v)) @m";
+        assert_eq!(run(&grammar, q, "import(x); f(x);").len(), 1);
+        let parsed = Parsed::parse(q).unwrap();
+        let (set, _) = QuerySet::new(&grammar, [(0, &parsed)]);
+        let needs = set.queries[0].1.patterns[0].needs();
+        assert_eq!(needs.len(), 1);
+        assert!(needs[0].is_match("import(x)") && !needs[0].is_match("f(x)"));
+    }
+
     fn run(grammar: &Grammar, query: &str, code: &str) -> Vec<Vec<(String, String)>> {
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(grammar).unwrap();
@@ -1356,7 +1444,7 @@ mod tests {
         let captures = |q: &str| {
             Parsed::parse(q)
                 .unwrap()
-                .root_field_captures(&["call"], "function")
+                .root_field_captures(&[("call", "function"), ("new_expression", "constructor")])
         };
         assert_eq!(
             captures(
@@ -1373,6 +1461,12 @@ mod tests {
         assert!(captures("(_ function: (_) @f)").is_empty());
         assert!(captures("(call function: (attribute object: (_) @f))").is_empty());
         assert!(captures("(call arguments: (_) @f)").is_empty());
+        // Each kind with its own callee field.
+        assert_eq!(
+            captures("(call function: (_) @f) (new_expression constructor: (_) @f)"),
+            vec!["f"]
+        );
+        assert!(captures("(call function: (_) @f) (new_expression function: (_) @f)").is_empty());
     }
 
     #[test]
