@@ -42,7 +42,7 @@ pub(crate) fn text_literals<'a>(texts: impl IntoIterator<Item = &'a str>) -> Opt
 }
 
 /// A search for one requirement.
-pub(crate) fn searcher(literals: &[Vec<u8>]) -> Option<AhoCorasick> {
+pub(crate) fn searcher<L: AsRef<[u8]>>(literals: &[L]) -> Option<AhoCorasick> {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .build(literals)

@@ -725,22 +725,34 @@ struct Compiled {
     /// The kinds of the nodes every match holds whose text is always the same
     /// ([`FIXED_TEXT_KINDS`]).
     fixed: Vec<&'static str>,
-    /// Searches for text the root node of a match must contain (all of them must find
-    /// something; see `needs`), built on first use.
-    needs: std::sync::OnceLock<Vec<aho_corasick::AhoCorasick>>,
+    /// What the text of the root node of a match must contain (see `needs`), found on first
+    /// use.
+    needs: std::sync::OnceLock<Vec<Vec<Vec<u8>>>>,
+    /// One search per requirement of `needs`, built on first use.
+    searchers: std::sync::OnceLock<Vec<aho_corasick::AhoCorasick>>,
 }
 
 impl Compiled {
+    /// A search per requirement of [`Compiled::needs`].
+    fn searchers(&self) -> &[aho_corasick::AhoCorasick] {
+        self.searchers.get_or_init(|| {
+            self.needs()
+                .iter()
+                .filter_map(|alts| super::needs::searcher(alts))
+                .collect()
+        })
+    }
+
     /// What the text of a node must contain for this pattern to match there: per predicate
     /// of a capture every match binds, the literals one of which the captured text holds,
-    /// and the text of every fixed-text node the pattern holds (`(import)`).
-    fn needs(&self) -> &[aho_corasick::AhoCorasick] {
+    /// and the text of every fixed-text node the pattern holds (`(import)`). Each requirement
+    /// is a list of alternatives (lowercased; compared ASCII case-insensitively).
+    fn needs(&self) -> &[Vec<Vec<u8>>] {
         self.needs.get_or_init(|| {
-            let mut out: Vec<aho_corasick::AhoCorasick> = self
+            let mut out: Vec<Vec<Vec<u8>>> = self
                 .fixed
                 .iter()
                 .filter_map(|k| super::needs::text_literals([*k]))
-                .filter_map(|l| super::needs::searcher(&l))
                 .collect();
             let mut bound = Vec::new();
             always_bound(&self.root, &mut bound);
@@ -760,9 +772,7 @@ impl Compiled {
                         PredOp::Match(re) => super::needs::regex_literals(&re.source),
                         PredOp::NotEq(_) | PredOp::NotMatch(_) => None,
                     };
-                    if let Some(ac) = literals.as_deref().and_then(super::needs::searcher) {
-                        out.push(ac);
-                    }
+                    out.extend(literals);
                 }
             }
             out
@@ -886,6 +896,7 @@ impl Query {
                 preds: by_cap,
                 fixed,
                 needs: std::sync::OnceLock::new(),
+                searchers: std::sync::OnceLock::new(),
             });
         }
         Ok(Query {
@@ -917,6 +928,136 @@ pub struct QuerySet {
     by_kind: Vec<Vec<(u32, u32)>>,
     /// Patterns whose root is `(_)`.
     any: Vec<(u32, u32)>,
+    /// What the patterns' root nodes must contain, as one search; built on first use.
+    needs: std::sync::OnceLock<SetNeeds>,
+}
+
+/// The requirements of every pattern of a [`QuerySet`] ([`Compiled::needs`]), over one list
+/// of literals: a node's text is searched once for the literals of the patterns that can
+/// start at its kind, whatever the number of those patterns.
+struct SetNeeds {
+    /// All the literals.
+    literals: Vec<Vec<u8>>,
+    /// Per query, per pattern: its requirements, each as the ids of its alternatives.
+    reqs: Vec<Vec<Vec<Vec<u32>>>>,
+    /// Per node kind, built on first use: a search for the literals of the patterns that can
+    /// start there, and the id of each of its patterns (`None`: fewer than
+    /// [`COMBINE_FROM`] of them need anything, and each is searched for on its own).
+    by_kind: Vec<std::sync::OnceLock<Option<KindSearch>>>,
+}
+
+/// A search for several literals, and the id of each of its patterns.
+type KindSearch = (aho_corasick::AhoCorasick, Vec<u32>);
+
+impl SetNeeds {
+    fn new(queries: &[(usize, Query)], kinds: usize) -> SetNeeds {
+        let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let reqs = queries
+            .iter()
+            .map(|(_, q)| {
+                q.patterns
+                    .iter()
+                    .map(|c| {
+                        c.needs()
+                            .iter()
+                            .map(|alts| {
+                                alts.iter()
+                                    .map(|l| {
+                                        *ids.entry(l.clone()).or_insert_with(|| {
+                                            literals.push(l.clone());
+                                            u32::try_from(literals.len() - 1).unwrap_or(u32::MAX)
+                                        })
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        SetNeeds {
+            literals,
+            reqs,
+            by_kind: (0..kinds).map(|_| std::sync::OnceLock::new()).collect(),
+        }
+    }
+
+    /// Marks in `present` (one bit per literal) the literals `text` holds, of those the
+    /// patterns `here` and `any` (which start at `kind`) need; false when they are searched
+    /// for one pattern at a time instead ([`Compiled::searchers`]).
+    fn scan(
+        &self,
+        kind: usize,
+        here: &[(u32, u32)],
+        any: &[(u32, u32)],
+        text: &str,
+        present: &mut Vec<u64>,
+    ) -> bool {
+        let Some(cell) = self.by_kind.get(kind) else {
+            return false;
+        };
+        let search = cell.get_or_init(|| {
+            let needing = here
+                .iter()
+                .chain(any)
+                .filter(|&&(qi, pi)| !self.of(qi as usize, pi as usize).is_empty())
+                .count();
+            if needing < COMBINE_FROM {
+                return None;
+            }
+            let mut ids: Vec<u32> = here
+                .iter()
+                .chain(any)
+                .flat_map(|&(qi, pi)| self.of(qi as usize, pi as usize))
+                .flatten()
+                .copied()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let lits: Vec<&[u8]> = ids
+                .iter()
+                .filter_map(|&i| self.literals.get(i as usize).map(Vec::as_slice))
+                .collect();
+            let ac = super::needs::searcher(&lits)?;
+            Some((ac, ids))
+        });
+        let Some((ac, ids)) = search else {
+            return false;
+        };
+        present.clear();
+        present.resize(self.literals.len().div_ceil(64), 0);
+        for m in ac.find_overlapping_iter(text) {
+            let id = ids[m.pattern().as_usize()] as usize;
+            present[id / 64] |= 1 << (id % 64);
+        }
+        true
+    }
+
+    /// The requirements of pattern `pi` of query `qi`.
+    fn of(&self, qi: usize, pi: usize) -> &[Vec<u32>] {
+        self.reqs
+            .get(qi)
+            .and_then(|q| q.get(pi))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// From this many patterns needing literals at a node kind, one search for all of them is
+/// cheaper than one per pattern (each of which has a SIMD prefilter when it holds few
+/// literals, which the combined search with many does not).
+const COMBINE_FROM: usize = 6;
+
+/// True when every requirement has an alternative marked in `present`.
+fn met(reqs: &[Vec<u32>], present: &[u64]) -> bool {
+    reqs.iter().all(|alts| {
+        alts.iter().any(|&id| {
+            let id = id as usize;
+            present
+                .get(id / 64)
+                .is_some_and(|w| w & (1 << (id % 64)) != 0)
+        })
+    })
 }
 
 /// Bounds the backtracking done for one pattern at one node.
@@ -937,6 +1078,7 @@ impl QuerySet {
             queries: Vec::new(),
             by_kind: vec![Vec::new(); grammar.node_kind_count()],
             any: Vec::new(),
+            needs: std::sync::OnceLock::new(),
         };
         let mut errors = Vec::new();
         for (rule, p) in parsed {
@@ -1017,16 +1159,23 @@ impl QuerySet {
         scratch: &mut Scratch<'t>,
         on_match: &mut dyn FnMut(usize, &'s Query, &[Capture<'t>]) -> bool,
     ) {
-        let here = self
-            .by_kind
-            .get(usize::from(node.kind_id()))
-            .map_or(&[][..], Vec::as_slice);
+        let kind = usize::from(node.kind_id());
+        let here = self.by_kind.get(kind).map_or(&[][..], Vec::as_slice);
         if here.is_empty() && self.any.is_empty() {
             return;
         }
         // Children lists are shared by the patterns tried at this node (many rules start at a
         // call): a cursor step costs hundreds of instructions.
         scratch.memo.clear();
+        // The node's text is searched for every pattern's literals at most once (and not at
+        // all when no pattern tried here needs any).
+        let needs = self
+            .needs
+            .get_or_init(|| SetNeeds::new(&self.queries, self.by_kind.len()));
+        // The node's text, if short enough to search (read on first use).
+        let mut short: Option<Option<&str>> = None;
+        // Not searched yet / searched (true: the literals found are in `scratch.present`).
+        let mut scanned: Option<bool> = None;
         for &(qi, pi) in here.iter().chain(&self.any) {
             let Some((rule, q)) = self.queries.get(qi as usize) else {
                 continue;
@@ -1037,16 +1186,28 @@ impl QuerySet {
             let Some(c) = q.patterns.get(pi as usize) else {
                 continue;
             };
-            let needs = c.needs();
             // A node whose text lacks what a capture's predicate needs cannot match. (A long
             // node is matched without looking: searching its text would cost more than the
             // matcher, which looks at its children, and nested calls would search the same
             // text again and again.)
-            if let Some(here) = text
-                .get(node.byte_range())
-                .filter(|t| !needs.is_empty() && t.len() <= NEEDS_MAX_TEXT)
-            {
-                if !needs.iter().all(|ac| ac.is_match(here)) {
+            let reqs = needs.of(qi as usize, pi as usize);
+            let t = match reqs.is_empty() {
+                true => None,
+                false => *short.get_or_insert_with(|| {
+                    text.get(node.byte_range())
+                        .filter(|t| t.len() <= NEEDS_MAX_TEXT)
+                }),
+            };
+            if let Some(t) = t {
+                let combined = *scanned.get_or_insert_with(|| {
+                    needs.scan(kind, here, &self.any, t, &mut scratch.present)
+                });
+                let ok = if combined {
+                    met(reqs, &scratch.present)
+                } else {
+                    c.searchers().iter().all(|ac| ac.is_match(t))
+                };
+                if !ok {
                     continue;
                 }
             }
@@ -1074,6 +1235,8 @@ impl QuerySet {
 pub struct Scratch<'t> {
     caps: Vec<Capture<'t>>,
     memo: Vec<(usize, Rc<[Kid<'t>]>)>,
+    /// The literals of [`SetNeeds`] the current node's text holds.
+    present: Vec<u64>,
 }
 
 /// Collects the root kinds of a pattern; true when it can be any node.
@@ -1297,8 +1460,7 @@ mod tests {
         let parsed = Parsed::parse(q).unwrap();
         let (set, _) = QuerySet::new(&grammar, [(0, &parsed)]);
         let needs = set.queries[0].1.patterns[0].needs();
-        assert_eq!(needs.len(), 1);
-        assert!(needs[0].is_match("import(x)") && !needs[0].is_match("f(x)"));
+        assert_eq!(needs, [vec![b"import".to_vec()]]);
     }
 
     fn run(grammar: &Grammar, query: &str, code: &str) -> Vec<Vec<(String, String)>> {
@@ -1467,6 +1629,45 @@ mod tests {
             vec!["f"]
         );
         assert!(captures("(call function: (_) @f) (new_expression function: (_) @f)").is_empty());
+    }
+
+    /// Many patterns at one kind share one search of the node's text: each still matches
+    /// exactly where it did alone.
+    #[test]
+    fn patterns_sharing_a_search_match_as_alone() {
+        let names = [
+            "alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "zeta",
+        ];
+        let parsed: Vec<Parsed> = names
+            .iter()
+            .map(|n| {
+                Parsed::parse(&format!(
+                    "(call function: (identifier) @f (#eq? @f \"{n}\")) @m"
+                ))
+                .unwrap()
+            })
+            .collect();
+        assert!(parsed.len() >= COMBINE_FROM);
+        let (set, errors) = QuerySet::new(&py(), parsed.iter().enumerate());
+        assert!(errors.is_empty(), "{errors:?}");
+        let code = "alpha(1)\nBETA(2)\nx.gamma(3)\nzeta(delta)\nf(kappa_sigma())\nomega()\n";
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&py()).unwrap();
+        let tree = parser.parse(code, None).unwrap();
+        let mut found = Vec::new();
+        set.matches(&tree, code, &[true; 8], &mut |rule, _, caps| {
+            found.push((rule, code[caps[0].node.byte_range()].to_owned()));
+            false
+        });
+        found.sort();
+        // `BETA` and `x.gamma` are no `#eq?` match, `delta` and `kappa_sigma` are no callee.
+        let want = [(0, "alpha(1)"), (4, "omega()"), (7, "zeta(delta)")];
+        let want: Vec<(usize, String)> = want.iter().map(|(r, t)| (*r, t.to_string())).collect();
+        assert_eq!(found, want);
+        // The shared search was used at calls.
+        let call = usize::from(py().id_for_node_kind("call", true));
+        let needs = set.needs.get().expect("searched");
+        assert!(needs.by_kind[call].get().is_some_and(Option::is_some));
     }
 
     #[test]
