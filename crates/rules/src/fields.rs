@@ -55,6 +55,12 @@ fn kind_table(lang: &tree_sitter::LanguageRef<'_>, grammar: usize) -> &'static [
     t
 }
 
+/// The name of every kind id of `lang`'s grammar (what [`FieldExt::kind_name`] reads), for a
+/// caller that looks kinds up by id itself.
+pub fn kind_names(lang: &tree_sitter::LanguageRef<'_>) -> &'static [&'static str] {
+    kind_table(lang, lang.node_kind_count())
+}
+
 /// `child_by_field_name`, with the field's id cached; `kind`, from a table.
 pub trait FieldExt<'t> {
     /// The child at field `name`.

@@ -14,13 +14,14 @@ impl<'t> Model<'t> {
     pub(crate) fn visit_js(
         &mut self,
         node: Node<'t>,
+        kind: &'static str,
         scope: ScopeId,
         ref_names: &dyn Fn(&str) -> u8,
     ) -> Option<ScopeId> {
-        match node.kind_name() {
+        match kind {
             "call_expression" | "new_expression" => {
                 self.calls.push((node, scope));
-                if node.kind_name() == "call_expression" {
+                if kind == "call_expression" {
                     if let Some(m) = self.js_required_module(node, scope) {
                         self.imports.push((node, m));
                     }

@@ -348,9 +348,17 @@ impl FamilyRules {
         let mut pending: Vec<Pending<'_, 't>> = Vec::new();
         let mut scratch = pattern::Scratch::default();
         let walk = queries.and_then(|q| q.walk.as_ref());
-        let mut visit = |node: Node<'t>| {
+        let mut visit = |node: Node<'t>, kind: u16| {
             if let Some(qs) = walk {
-                match_into(qs, node, &file.text, active, &mut scratch, &mut pending);
+                match_into(
+                    qs,
+                    node,
+                    kind,
+                    &file.text,
+                    active,
+                    &mut scratch,
+                    &mut pending,
+                );
             }
         };
         let model = Model::build(
@@ -358,7 +366,7 @@ impl FamilyRules {
             &file.text,
             self.family,
             &filter,
-            Some(&mut visit as &mut dyn FnMut(Node<'t>)),
+            Some(&mut visit as &mut dyn FnMut(Node<'t>, u16)),
         );
         let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
         let mut emit = |rule: usize, node: Node<'_>, model: &Model<'_>, out: &mut Vec<Finding>| {
@@ -408,7 +416,16 @@ impl FamilyRules {
                     &own
                 };
                 if q.wants_call(raw_names, active) {
-                    match_into(set, call, &file.text, active, &mut scratch, &mut pending);
+                    let kind = call.kind_id();
+                    match_into(
+                        set,
+                        call,
+                        kind,
+                        &file.text,
+                        active,
+                        &mut scratch,
+                        &mut pending,
+                    );
                 }
             }
             if let Some(m) = model.method_name(callee) {
@@ -620,12 +637,13 @@ type Pending<'s, 't> = (usize, &'s pattern::Query, Vec<pattern::Capture<'t>>);
 fn match_into<'s, 't>(
     set: &'s QuerySet,
     node: Node<'t>,
+    kind: u16,
     text: &str,
     active: &[bool],
     scratch: &mut pattern::Scratch<'t>,
     pending: &mut Vec<Pending<'s, 't>>,
 ) {
-    set.match_at(node, text, active, scratch, &mut |rule, q, caps| {
+    set.match_at(node, kind, text, active, scratch, &mut |rule, q, caps| {
         pending.push((rule, q, caps.to_vec()));
         false
     });

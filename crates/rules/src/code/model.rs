@@ -134,14 +134,14 @@ impl<'t> Frame<'t> {
 impl<'t> Model<'t> {
     /// Builds the model in one walk. `ref_names` says, of the last segment of a name, who
     /// wants references ending so recorded ([`REF_RULES`], [`REF_TAINT`]; other identifiers
-    /// are not recorded); `visit` sees every node of the walk (the structural patterns match
-    /// there, sparing a second walk).
+    /// are not recorded); `visit` sees every node of the walk, with its kind id (the
+    /// structural patterns match there, sparing a second walk).
     pub fn build(
         tree: &'t Tree,
         text: &'t str,
         family: Family,
         ref_names: &dyn Fn(&str) -> u8,
-        mut visit: Option<&mut dyn FnMut(Node<'t>)>,
+        mut visit: Option<&mut dyn FnMut(Node<'t>, u16)>,
     ) -> Model<'t> {
         let mut m = Model {
             text,
@@ -156,14 +156,21 @@ impl<'t> Model<'t> {
         };
         // (end byte, scope) of open scopes.
         let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
+        // Each node's kind is read once, by id, for the visitors and the patterns alike.
+        let names = crate::fields::kind_names(&tree.language());
         let mut enter = |m: &mut Model<'t>, node: Node<'t>, up: [Option<Node<'t>>; 3]| {
+            let id = node.kind_id();
+            let kind = match names.get(usize::from(id)) {
+                Some(k) => *k,
+                None => node.kind_name(),
+            };
             while stack.len() > 1 && node.start_byte() >= stack[stack.len() - 1].0 {
                 stack.pop();
             }
             let scope = stack[stack.len() - 1].1;
             let opened = match family {
-                Family::Python => m.visit_python(node, scope, ref_names),
-                Family::JavaScript => m.visit_js(node, scope, ref_names),
+                Family::Python => m.visit_python(node, kind, scope, ref_names),
+                Family::JavaScript => m.visit_js(node, kind, scope, ref_names),
             };
             if let Some(s) = opened {
                 stack.push((node.end_byte(), s));
@@ -172,7 +179,7 @@ impl<'t> Model<'t> {
                 }
             }
             if let Some(v) = visit.as_deref_mut() {
-                v(node);
+                v(node, id);
             }
         };
         // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,

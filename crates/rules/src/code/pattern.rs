@@ -1134,7 +1134,8 @@ impl QuerySet {
         let mut cursor = tree.walk();
         let mut scratch = Scratch::default();
         loop {
-            self.match_at(cursor.node(), text, active, &mut scratch, on_match);
+            let node = cursor.node();
+            self.match_at(node, node.kind_id(), text, active, &mut scratch, on_match);
             if cursor.goto_first_child() {
                 continue;
             }
@@ -1149,17 +1150,18 @@ impl QuerySet {
         }
     }
 
-    /// Tries every active pattern whose root can be `node` at `node` (for callers that walk
-    /// the tree themselves); see [`QuerySet::matches`].
+    /// Tries every active pattern whose root can be `node` (of kind id `kind`) at `node` (for
+    /// callers that walk the tree themselves); see [`QuerySet::matches`].
     pub fn match_at<'s, 't>(
         &'s self,
         node: Node<'t>,
+        kind: u16,
         text: &str,
         active: &[bool],
         scratch: &mut Scratch<'t>,
         on_match: &mut dyn FnMut(usize, &'s Query, &[Capture<'t>]) -> bool,
     ) {
-        let kind = usize::from(node.kind_id());
+        let kind = usize::from(kind);
         let here = self.by_kind.get(kind).map_or(&[][..], Vec::as_slice);
         if here.is_empty() && self.any.is_empty() {
             return;

@@ -10,10 +10,11 @@ impl<'t> Model<'t> {
     pub(crate) fn visit_python(
         &mut self,
         node: Node<'t>,
+        kind: &'static str,
         scope: ScopeId,
         ref_names: &dyn Fn(&str) -> u8,
     ) -> Option<ScopeId> {
-        match node.kind_name() {
+        match kind {
             "call" => self.calls.push((node, scope)),
             "import_statement" => {
                 let mut c = node.walk();
@@ -180,7 +181,8 @@ impl<'t> Model<'t> {
     pub(crate) fn bind_pattern(&mut self, root: Node<'t>, scope: ScopeId) {
         let mut stack = vec![root];
         let mut steps = 0;
-        let mut c = root.walk();
+        // Made on first use: most targets are one name.
+        let mut cursor = None;
         while let Some(n) = stack.pop() {
             steps += 1;
             if steps > 10_000 {
@@ -210,6 +212,7 @@ impl<'t> Model<'t> {
             // `type` fields) nor keys; the cursor knows each child's field (asking the node
             // for the field of its i-th child walks the children again).
             let pair = n.kind_name() == "pair_pattern";
+            let c = cursor.get_or_insert_with(|| n.walk());
             c.reset(n);
             if !c.goto_first_child() {
                 continue;
