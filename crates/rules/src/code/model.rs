@@ -1010,6 +1010,12 @@ impl<'t> Model<'t> {
 
     /// For `require('x')` / `import('x')` calls: the module name `x` (without `node:`).
     pub fn js_required_module(&self, call: Node<'t>, scope: ScopeId) -> Option<String> {
+        // The callee starts the call: most calls are told apart by their first bytes, without
+        // asking the tree for the callee.
+        let text = self.src(call);
+        if !text.starts_with("require") && !text.starts_with("import") {
+            return None;
+        }
         let func = call.field("function")?;
         let is_require = match func.kind_name() {
             "import" => true,
