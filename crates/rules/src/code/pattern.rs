@@ -1633,6 +1633,23 @@ mod tests {
         assert!(captures("(call function: (_) @f) (new_expression function: (_) @f)").is_empty());
     }
 
+    /// Every match of `set` in Python `code`: (rule, the text of each capture, in order).
+    fn set_matches(set: &QuerySet, code: &str, active: &[bool]) -> Vec<(usize, Vec<String>)> {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&py()).unwrap();
+        let tree = parser.parse(code, None).unwrap();
+        let mut found = Vec::new();
+        set.matches(&tree, code, active, &mut |rule, _, caps| {
+            let texts = caps
+                .iter()
+                .map(|c| code[c.node.byte_range()].to_owned())
+                .collect();
+            found.push((rule, texts));
+            false
+        });
+        found
+    }
+
     /// Many patterns at one kind share one search of the node's text: each still matches
     /// exactly where it did alone.
     #[test]
@@ -1653,14 +1670,10 @@ mod tests {
         let (set, errors) = QuerySet::new(&py(), parsed.iter().enumerate());
         assert!(errors.is_empty(), "{errors:?}");
         let code = "alpha(1)\nBETA(2)\nx.gamma(3)\nzeta(delta)\nf(kappa_sigma())\nomega()\n";
-        let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&py()).unwrap();
-        let tree = parser.parse(code, None).unwrap();
-        let mut found = Vec::new();
-        set.matches(&tree, code, &[true; 8], &mut |rule, _, caps| {
-            found.push((rule, code[caps[0].node.byte_range()].to_owned()));
-            false
-        });
+        let mut found: Vec<(usize, String)> = set_matches(&set, code, &[true; 8])
+            .into_iter()
+            .map(|(rule, caps)| (rule, caps[0].clone()))
+            .collect();
         found.sort();
         // `BETA` and `x.gamma` are no `#eq?` match, `delta` and `kappa_sigma` are no callee.
         let want = [(0, "alpha(1)"), (4, "omega()"), (7, "zeta(delta)")];
@@ -1681,14 +1694,10 @@ mod tests {
         let (set, errors) = QuerySet::new(&py(), [(0, &parsed)]);
         assert!(errors.is_empty(), "{errors:?}");
         let code = "f('select 1')\nf('update')\n";
-        let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&py()).unwrap();
-        let tree = parser.parse(code, None).unwrap();
-        let mut found = Vec::new();
-        set.matches(&tree, code, &[true], &mut |_, _, caps| {
-            found.push(code[caps[caps.len() - 1].node.byte_range()].to_owned());
-            false
-        });
+        let found: Vec<String> = set_matches(&set, code, &[true])
+            .into_iter()
+            .filter_map(|(_, caps)| caps.last().cloned())
+            .collect();
         assert_eq!(found, vec!["'select 1'"]);
     }
 }
