@@ -130,12 +130,21 @@ fn check(name: &str, bytes: &[u8], full_rules: bool) -> Result<(), String> {
         .map_err(|e| format!("text writer: {e}"))?;
     out.clear();
     vigil_report::write_json(&mut out, &r).map_err(|e| format!("json writer: {e}"))?;
+    // The writer streams the findings: the same bytes as the whole document.
+    let whole = serde_json::to_string_pretty(&vigil_report::json_value(&r)).unwrap() + "\n";
+    if out != whole.as_bytes() {
+        return Err("streamed JSON differs from the whole document".to_owned());
+    }
     let json: Value = serde_json::from_slice(&out).map_err(|e| format!("bad JSON: {e}"))?;
     if json["findings"].as_array().map(Vec::len) != Some(report.findings.len()) {
         return Err("JSON findings count".to_owned());
     }
     out.clear();
     vigil_report::write_sarif(&mut out, &r).map_err(|e| format!("sarif writer: {e}"))?;
+    let whole = serde_json::to_string_pretty(&vigil_report::sarif_value(&r)).unwrap() + "\n";
+    if out != whole.as_bytes() {
+        return Err("streamed SARIF differs from the whole log".to_owned());
+    }
     let sarif: Value = serde_json::from_slice(&out).map_err(|e| format!("bad SARIF JSON: {e}"))?;
     let errors: Vec<String> = validator()
         .iter_errors(&sarif)

@@ -152,20 +152,29 @@ fn result_json(f: &Finding, rule_index: Option<usize>) -> Value {
     r
 }
 
-/// The SARIF log of a report.
-pub fn sarif_value(r: &Report<'_>) -> Value {
-    let index: HashMap<&str, usize> = r
-        .rules
+/// The rule index of every rule id.
+fn rule_index<'a>(r: &Report<'a>) -> HashMap<&'a str, usize> {
+    r.rules
         .iter()
         .enumerate()
         .map(|(i, m)| (m.id.as_str(), i))
-        .collect();
-    let rules: Vec<Value> = r.rules.iter().map(|m| rule_json(m)).collect();
+        .collect()
+}
+
+/// The SARIF log of a report.
+pub fn sarif_value(r: &Report<'_>) -> Value {
+    let index = rule_index(r);
     let results: Vec<Value> = r
         .findings
         .iter()
         .map(|f| result_json(f, index.get(f.rule.id.as_str()).copied()))
         .collect();
+    sarif_log(r, results)
+}
+
+/// The SARIF log with `results` for its results.
+fn sarif_log(r: &Report<'_>, results: Vec<Value>) -> Value {
+    let rules: Vec<Value> = r.rules.iter().map(|m| rule_json(m)).collect();
     let notifications: Vec<Value> = r
         .notes
         .iter()
@@ -206,9 +215,21 @@ pub fn sarif_value(r: &Report<'_>) -> Value {
     })
 }
 
-/// Writes the SARIF log, pretty-printed, with a final newline.
+/// Writes the SARIF log, pretty-printed, with a final newline; the results one at a time.
 pub fn write_sarif(w: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &sarif_value(r))?;
+    let log = sarif_log(r, Vec::new());
+    let index = rule_index(r);
+    let results = || {
+        r.findings
+            .iter()
+            .map(|f| result_json(f, index.get(f.rule.id.as_str()).copied()))
+    };
+    let spliced = crate::Spliced {
+        value: &log,
+        path: &["runs", "0", "results"],
+        items: &|| Box::new(results()),
+    };
+    serde_json::to_writer_pretty(&mut *w, &spliced)?;
     writeln!(w)
 }
 
