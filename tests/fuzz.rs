@@ -146,6 +146,21 @@ fn check(name: &str, bytes: &[u8], full_rules: bool) -> Result<(), String> {
         return Err("streamed SARIF differs from the whole log".to_owned());
     }
     let sarif: Value = serde_json::from_slice(&out).map_err(|e| format!("bad SARIF JSON: {e}"))?;
+    // GitLab's report holds the time it is written: compared without it.
+    let mut gitlab = Vec::new();
+    vigil_report::write_gitlab(&mut gitlab, &r).map_err(|e| format!("gitlab writer: {e}"))?;
+    let mut streamed: Value =
+        serde_json::from_slice(&gitlab).map_err(|e| format!("bad GitLab JSON: {e}"))?;
+    let mut whole = vigil_report::gitlab_value(&r);
+    for v in [&mut streamed, &mut whole] {
+        if let Some(scan) = v["scan"].as_object_mut() {
+            scan.remove("start_time");
+            scan.remove("end_time");
+        }
+    }
+    if streamed != whole {
+        return Err("streamed GitLab report differs from the whole one".to_owned());
+    }
     let errors: Vec<String> = validator()
         .iter_errors(&sarif)
         .map(|e| format!("{e} at {}", e.instance_path))

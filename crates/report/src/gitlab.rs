@@ -90,6 +90,11 @@ fn vulnerability(f: &Finding) -> Value {
 
 /// The GitLab SAST report of unsuppressed findings.
 pub fn gitlab_value(r: &Report<'_>) -> Value {
+    gitlab_document(r, r.active().map(vulnerability).collect())
+}
+
+/// The report with `vulnerabilities` for its vulnerabilities.
+fn gitlab_document(r: &Report<'_>, vulnerabilities: Vec<Value>) -> Value {
     let end = SystemTime::now();
     let start = end.checked_sub(r.duration).unwrap_or(end);
     let tool = json!({
@@ -100,7 +105,7 @@ pub fn gitlab_value(r: &Report<'_>) -> Value {
     });
     json!({
         "version": GITLAB_SAST_VERSION,
-        "vulnerabilities": r.active().map(vulnerability).collect::<Vec<_>>(),
+        "vulnerabilities": vulnerabilities,
         "scan": {
             "analyzer": tool,
             "scanner": tool,
@@ -112,9 +117,16 @@ pub fn gitlab_value(r: &Report<'_>) -> Value {
     })
 }
 
-/// Writes the GitLab SAST report, pretty-printed.
+/// Writes the GitLab SAST report, pretty-printed; the vulnerabilities one at a time.
 pub fn write_gitlab(w: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &gitlab_value(r))?;
+    let doc = gitlab_document(r, Vec::new());
+    let vulnerabilities = || r.active().map(vulnerability);
+    let spliced = crate::Spliced {
+        value: &doc,
+        path: &["vulnerabilities"],
+        items: &|| Box::new(vulnerabilities()),
+    };
+    serde_json::to_writer_pretty(&mut *w, &spliced)?;
     writeln!(w)
 }
 
