@@ -394,15 +394,18 @@ pub(crate) fn analyze(m: &Model<'_>, ft: &FamilyTaint, tree: &Tree) -> Vec<Hit> 
 /// The byte ranges of the functions nested directly in `f` (outermost only), in order, from
 /// `after`: the functions that follow `f` in tree order.
 fn nested_ranges(after: &[Node<'_>], f: Node<'_>) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for g in after {
-        if g.start_byte() >= f.end_byte() {
+    let end = f.end_byte();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(g) = after.get(i) {
+        let (s, e) = (g.start_byte(), g.end_byte());
+        if s >= end {
             break;
         }
-        if out.last().is_some_and(|&(_, e)| g.start_byte() < e) {
-            continue;
-        }
-        out.push((g.start_byte(), g.end_byte()));
+        out.push((s, e));
+        // On past the functions nested in `g` (a binary search: a chain of nested functions
+        // would make a scan of them quadratic).
+        i += 1 + after[i + 1..].partition_point(|h| h.start_byte() < e);
     }
     out
 }
@@ -600,30 +603,37 @@ impl<'a, 't> Engine<'a, 't> {
         let (start, end) = (f.start_byte(), f.end_byte());
         let saved = self.frame.scope;
         self.frame.scope = self.m.scope_of.get(&f.id()).copied().unwrap_or(saved);
-        let within = |list: &[(Node<'t>, usize)]| {
-            let from = list.partition_point(|(n, _)| n.start_byte() < start);
-            let to = from + list[from..].partition_point(|(n, _)| n.start_byte() < end);
-            from..to
-        };
-        // Whether a node starts in f's own code; asked in tree order.
-        let own = |next: &mut usize, n: Node<'t>| {
-            let at = n.start_byte();
-            while nested.get(*next).is_some_and(|&(_, e)| e <= at) {
-                *next += 1;
-            }
-            nested.get(*next).is_none_or(|&(s, _)| at < s)
-        };
+        // f's own code: its bytes but those of the nested functions, as ranges.
+        let mut own = Vec::with_capacity(nested.len() + 1);
+        let mut at = start;
+        for &(s, e) in &nested {
+            own.push((at, s));
+            at = e;
+        }
+        own.push((at, end));
+        // The entries of a list in tree order that start within a range.
+        fn within<'l, 't>(
+            list: &'l [(Node<'t>, usize)],
+            (s, e): (usize, usize),
+        ) -> &'l [(Node<'t>, usize)] {
+            let from = list.partition_point(|(n, _)| n.start_byte() < s);
+            let to = from + list[from..].partition_point(|(n, _)| n.start_byte() < e);
+            &list[from..to]
+        }
         let m = self.m;
         // References to aliases are not recorded by the model: look for their names.
         let text = m.src(f);
-        let (mut r, mut c) = (0, 0);
         let found = self.aliases.iter().any(|a| text.contains(a))
-            || m.taint_refs[within(&m.taint_refs)].iter().any(|&(n, _)| {
-                own(&mut r, n) && (self.source_ref(n).is_some() || self.param_source(n).is_some())
+            || own.iter().any(|&r| {
+                within(&m.taint_refs, r)
+                    .iter()
+                    .any(|&(n, _)| self.source_ref(n).is_some() || self.param_source(n).is_some())
             })
-            || m.calls[within(&m.calls)]
-                .iter()
-                .any(|&(call, _)| own(&mut c, call) && self.may_call_source(call));
+            || own.iter().any(|&r| {
+                within(&m.calls, r)
+                    .iter()
+                    .any(|&(call, _)| self.may_call_source(call))
+            });
         self.frame.scope = saved;
         found
     }
