@@ -1015,10 +1015,11 @@ impl SetNeeds {
                 .collect();
             ids.sort_unstable();
             ids.dedup();
-            let lits: Vec<&[u8]> = ids
+            // The search's pattern `k` is literal `ids[k]`: kept in pairs.
+            let (ids, lits): (Vec<u32>, Vec<&[u8]>) = ids
                 .iter()
-                .filter_map(|&i| self.literals.get(i as usize).map(Vec::as_slice))
-                .collect();
+                .filter_map(|&i| Some((i, self.literals.get(i as usize)?.as_slice())))
+                .unzip();
             let ac = super::needs::searcher(&lits)?;
             Some((ac, ids))
         });
