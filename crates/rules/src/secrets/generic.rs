@@ -883,17 +883,14 @@ pub(crate) fn is_source_file(path: &str) -> bool {
 
 /// Test code and fixtures: generic findings there get low confidence.
 pub fn is_test_path(path: &str) -> bool {
-    let p = path.replace('\\', "/");
-    let lower = p.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    let in_dir = |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
-    in_dir("tests")
-        || in_dir("test")
-        || in_dir("__tests__")
-        || in_dir("fixtures")
-        || in_dir("testdata")
-        || in_dir("spec")
-        || name.starts_with("test_")
+    let lower = path.replace('\\', "/").to_ascii_lowercase();
+    let (dirs, name) = lower.rsplit_once('/').unwrap_or(("", &lower));
+    dirs.split('/').any(|d| {
+        matches!(
+            d,
+            "tests" | "test" | "__tests__" | "fixtures" | "testdata" | "spec"
+        )
+    }) || name.starts_with("test_")
         || name.contains("_test.")
         || name.contains(".test.")
         || name.contains(".spec.")
@@ -903,14 +900,20 @@ pub fn is_test_path(path: &str) -> bool {
 /// Examples, samples, templates and documentation: generic findings there get low confidence.
 pub fn is_example_path(path: &str) -> bool {
     let lower = path.replace('\\', "/").to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    let in_dir = |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
-    ["example", "examples", "sample", "samples", "docs", "doc"]
+    let (dirs, name) = lower.rsplit_once('/').unwrap_or(("", &lower));
+    // `name.tpl` or `name.tpl.ext`.
+    let has_suffix = |s: &str| {
+        name.match_indices(s)
+            .any(|(i, _)| matches!(name.as_bytes().get(i + s.len()), None | Some(b'.')))
+    };
+    dirs.split('/').any(|d| {
+        matches!(
+            d,
+            "example" | "examples" | "sample" | "samples" | "docs" | "doc"
+        )
+    }) || [".example", ".sample", ".template", ".tmpl", ".dist", ".tpl"]
         .iter()
-        .any(|d| in_dir(d))
-        || [".example", ".sample", ".template", ".tmpl", ".dist", ".tpl"]
-            .iter()
-            .any(|s| name.ends_with(s) || name.contains(&format!("{s}.")))
+        .any(|s| has_suffix(s))
 }
 
 #[cfg(test)]
@@ -958,5 +961,73 @@ mod tests {
         assert!(!is_example_path("config/settings.yaml"));
         assert!(is_source_file("a/b/settings.py"));
         assert!(!is_source_file(".env"));
+    }
+
+    /// The path checks give what their first, string-search version gave.
+    #[test]
+    fn paths_as_by_substring() {
+        fn test_by_substring(path: &str) -> bool {
+            let lower = path.replace('\\', "/").to_ascii_lowercase();
+            let name = lower.rsplit('/').next().unwrap_or(&lower);
+            let in_dir =
+                |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
+            ["tests", "test", "__tests__", "fixtures", "testdata", "spec"]
+                .iter()
+                .any(|d| in_dir(d))
+                || name.starts_with("test_")
+                || ["_test.", ".test.", ".spec.", "_spec."]
+                    .iter()
+                    .any(|s| name.contains(s))
+        }
+        fn example_by_substring(path: &str) -> bool {
+            let lower = path.replace('\\', "/").to_ascii_lowercase();
+            let name = lower.rsplit('/').next().unwrap_or(&lower);
+            let in_dir =
+                |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
+            ["example", "examples", "sample", "samples", "docs", "doc"]
+                .iter()
+                .any(|d| in_dir(d))
+                || [".example", ".sample", ".template", ".tmpl", ".dist", ".tpl"]
+                    .iter()
+                    .any(|s| name.ends_with(s) || name.contains(&format!("{s}.")))
+        }
+        let dirs = [
+            "",
+            "a/",
+            "Tests/",
+            "x/test/",
+            "testing/",
+            "a\\spec\\",
+            "./doc/",
+            "docs",
+            "my_docs/",
+            "/samples/",
+        ];
+        let names = [
+            "a.py",
+            "test_a.py",
+            "a_test.go",
+            "a.test.js",
+            "a.spec.ts",
+            "a_spec.rb",
+            ".env.example",
+            "x.sample.yaml",
+            "x.tpl",
+            "x.tpl.bak",
+            "x.tplx",
+            "x.dist",
+            "tests",
+            "doc",
+            "x.TEMPLATE",
+            "x.tmpl.tmpl",
+            "spec",
+        ];
+        for d in dirs {
+            for n in names {
+                let p = format!("{d}{n}");
+                assert_eq!(is_test_path(&p), test_by_substring(&p), "{p}");
+                assert_eq!(is_example_path(&p), example_by_substring(&p), "{p}");
+            }
+        }
     }
 }
