@@ -1300,3 +1300,52 @@ fn thousands_of_findings_on_one_long_line_keep_short_snippets_and_redact_secrets
         }
     }
 }
+
+/// The walk does not go into plain Python strings unless a rule's pattern starts inside one:
+/// a custom rule rooted at `string_content` (or at any node) still sees every string's text,
+/// and the built-in rules still see the calls inside f-strings.
+#[test]
+fn patterns_rooted_inside_strings_still_match() {
+    let p = Project::new();
+    p.write(
+        "app.py",
+        "import os\nA = 'prefix DO-NOT-SHIP'\nB = rb\"DO-NOT-SHIP\"\nprint(f\"{os.system(input())}\")\n",
+    );
+    let matchers = [
+        (
+            "py-test-string-inside",
+            "query = '(string_content (#match? @m \"DO-NOT-SHIP\")) @m'",
+        ),
+        (
+            "py-test-any-node",
+            "query = '(_ (#match? @m \"^DO-NOT-SHIP$\")) @m'",
+        ),
+    ];
+    for (id, matcher) in matchers {
+        p.write("custom/rule.toml", rule_toml(id, "", matcher));
+        let (code, json, _) = scan_both(
+            &p,
+            &[
+                ".",
+                "--rules",
+                "custom",
+                "--select",
+                &format!("{id},py-os-system"),
+            ],
+        );
+        assert_eq!(code, 1, "{id}: {:#}", json["notes"]);
+        let got = findings(&json);
+        let lines = |rule: &str| -> Vec<u64> {
+            let mut l: Vec<u64> = got.iter().filter(|f| f.1 == rule).map(|f| f.2).collect();
+            l.sort_unstable();
+            l
+        };
+        let want = if id == "py-test-any-node" {
+            vec![3]
+        } else {
+            vec![2, 3]
+        };
+        assert_eq!(lines(id), want, "{id}: {got:?}");
+        assert_eq!(lines("py-os-system"), vec![4], "{id}: {got:?}");
+    }
+}

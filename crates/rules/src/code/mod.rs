@@ -361,12 +361,16 @@ impl FamilyRules {
                 );
             }
         };
-        let model = Model::build(
+        // Plain Python strings are not walked into when no pattern starts inside one.
+        let names = crate::fields::kind_names(&tree.language());
+        let skip_strings = walk.is_none_or(|qs| !qs.may_start_at(names, model::PY_STRING_INSIDES));
+        let model = Model::build_with(
             tree,
             &file.text,
             self.family,
             &filter,
             Some(&mut visit as &mut dyn FnMut(Node<'t>, u16)),
+            skip_strings,
         );
         let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
         let mut emit = |rule: usize, node: Node<'_>, model: &Model<'_>, out: &mut Vec<Finding>| {

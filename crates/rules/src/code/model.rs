@@ -87,6 +87,33 @@ pub const REF_RULES: u8 = 1;
 /// so recorded in [`Model::taint_refs`].
 pub const REF_TAINT: u8 = 2;
 
+/// The named kinds a Python string literal's node can hold. A plain string (see
+/// [`Model::build_with`]) holds only these, and no code.
+pub const PY_STRING_INSIDES: &[&str] = &[
+    "string_start",
+    "string_content",
+    "string_end",
+    "escape_sequence",
+    "escape_interpolation",
+    "interpolation",
+    "ERROR",
+];
+
+/// True for a Python string literal (`string` node) that cannot hold code: no `f` or `t`
+/// in its prefix (so no interpolation), no syntax error in it.
+fn plain_python_string(node: Node<'_>, text: &str) -> bool {
+    let rest = text.as_bytes().get(node.start_byte()..).unwrap_or_default();
+    for &b in rest.iter().take(4) {
+        match b {
+            b'\'' | b'"' => return !node.has_error(),
+            b'f' | b'F' | b't' | b'T' => return false,
+            _ if b.is_ascii_alphabetic() => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// A node of the model's walk and the next of its named children to visit.
 enum Frame<'t> {
     Few(Node<'t>, usize, usize),
@@ -141,7 +168,21 @@ impl<'t> Model<'t> {
         text: &'t str,
         family: Family,
         ref_names: &dyn Fn(&str) -> u8,
+        visit: Option<&mut dyn FnMut(Node<'t>, u16)>,
+    ) -> Model<'t> {
+        Model::build_with(tree, text, family, ref_names, visit, false)
+    }
+
+    /// [`Model::build`]; with `skip_string_insides`, the walk does not go into a Python
+    /// string literal that cannot hold code (no `f` or `t` prefix, no syntax error): the
+    /// caller's `visit` wants none of the kinds listed in [`PY_STRING_INSIDES`].
+    pub fn build_with(
+        tree: &'t Tree,
+        text: &'t str,
+        family: Family,
+        ref_names: &dyn Fn(&str) -> u8,
         mut visit: Option<&mut dyn FnMut(Node<'t>, u16)>,
+        skip_string_insides: bool,
     ) -> Model<'t> {
         let mut m = Model {
             text,
@@ -158,6 +199,8 @@ impl<'t> Model<'t> {
         let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
         // Each node's kind is read once, by id, for the visitors and the patterns alike.
         let names = crate::fields::kind_names(&tree.language());
+        let skip_strings = skip_string_insides && family == Family::Python;
+        // Returns true when the walk need not go into the node.
         let mut enter = |m: &mut Model<'t>, node: Node<'t>, up: [Option<Node<'t>>; 3]| {
             let id = node.kind_id();
             let kind = match names.get(usize::from(id)) {
@@ -181,6 +224,7 @@ impl<'t> Model<'t> {
             if let Some(v) = visit.as_deref_mut() {
                 v(node, id);
             }
+            skip_strings && kind == "string" && plain_python_string(node, m.text)
         };
         // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,
         // and stepping through them with a cursor costs hundreds of instructions each.
@@ -196,8 +240,9 @@ impl<'t> Model<'t> {
             };
             let n = walk.len();
             let up = [1, 2, 3].map(|k| n.checked_sub(k).map(|i| walk[i].node()));
-            enter(&mut m, child, up);
-            walk.push(Frame::new(child));
+            if !enter(&mut m, child, up) {
+                walk.push(Frame::new(child));
+            }
         }
         m
     }
@@ -1167,6 +1212,70 @@ fn parse_number(s: &str) -> Option<Lit> {
 mod tests {
     use super::*;
     use vigil_core::Language;
+
+    /// Walking past plain strings leaves out only what lies inside them: every other node is
+    /// visited, and calls, references and scopes in f-strings and t-strings are all found.
+    #[test]
+    fn skipping_plain_strings_leaves_out_only_their_insides() {
+        let code = "import os\na = 'os.system(x)'\nb = f\"{os.system(a)} {len(b)!r:>{w}}\"\nc = rb'\\x00' + Rb\"\"\"q\"\"\"\nd = t'{eval(c)}'\ne = F'{(lambda q: q)(1)}'\ng = u'\\u00e9' 'x' f'{os.popen(d)}'\nh = 'broken\n";
+        let lang = Language::Python;
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&lang.grammar()).unwrap();
+        let tree = p.parse(code, None).unwrap();
+        let walk = |skip: bool| {
+            let mut seen = Vec::new();
+            let mut visit = |n: Node<'_>, _: u16| seen.push(n.id());
+            let m = Model::build_with(
+                &tree,
+                code,
+                lang.family(),
+                &|_| REF_RULES | REF_TAINT,
+                Some(&mut visit),
+                skip,
+            );
+            let calls: Vec<usize> = m.calls.iter().map(|(c, _)| c.id()).collect();
+            let refs: Vec<usize> = m.refs.iter().map(|(r, _)| r.id()).collect();
+            (seen, calls, refs, m.scopes.len())
+        };
+        let (all, calls, refs, scopes) = walk(false);
+        let (some, calls2, refs2, scopes2) = walk(true);
+        // os.system, len, eval (in the t-string), the lambda's call, os.popen.
+        assert_eq!(
+            (calls.len(), scopes),
+            (5, 2),
+            "f- and t-strings hold calls and a lambda"
+        );
+        assert_eq!((&calls, &refs, scopes), (&calls2, &refs2, scopes2));
+        assert!(some.len() < all.len());
+        // What was left out: the insides of the plain strings, nothing else.
+        let mut stack = vec![tree.root_node()];
+        let mut left_out = 0;
+        while let Some(n) = stack.pop() {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            if some.contains(&n.id()) {
+                continue;
+            }
+            left_out += 1;
+            assert!(
+                PY_STRING_INSIDES.contains(&n.kind_name()),
+                "{}",
+                n.kind_name()
+            );
+            let mut holder = n.parent().unwrap();
+            while holder.kind_name() != "string" {
+                assert!(PY_STRING_INSIDES.contains(&holder.kind_name()));
+                holder = holder.parent().unwrap();
+            }
+            assert!(
+                plain_python_string(holder, code),
+                "{:?}",
+                &code[holder.byte_range()]
+            );
+        }
+        assert_eq!(left_out, all.len() - some.len());
+        assert!(left_out >= 12, "{left_out}");
+    }
 
     #[test]
     fn scope_at_agrees_with_the_ancestor_walk_on_every_node() {

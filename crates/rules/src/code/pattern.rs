@@ -1153,6 +1153,15 @@ impl QuerySet {
 
     /// Tries every active pattern whose root can be `node` (of kind id `kind`) at `node` (for
     /// callers that walk the tree themselves); see [`QuerySet::matches`].
+    /// True when a pattern can start at a node of one of `kinds` (by name; `names`: the
+    /// grammar's kind names by id), or at any node.
+    pub fn may_start_at(&self, names: &[&str], kinds: &[&str]) -> bool {
+        !self.any.is_empty()
+            || self.by_kind.iter().enumerate().any(|(k, here)| {
+                !here.is_empty() && names.get(k).is_some_and(|n| kinds.contains(n))
+            })
+    }
+
     pub fn match_at<'s, 't>(
         &'s self,
         node: Node<'t>,
