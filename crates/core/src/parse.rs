@@ -82,10 +82,7 @@ pub fn parse(lang: Language, text: &str, budget: Option<Duration>) -> ParseOutco
 }
 
 fn has_lone_cr(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
 fn lone_cr_to_lf(bytes: &[u8]) -> Vec<u8> {
@@ -128,6 +125,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(!has_lone_cr(b"a\r\nb\n") && has_lone_cr(b"a\rb") && has_lone_cr(b"a\r"));
+        // Past the width of a vectorized search, at its end and in its middle.
+        let crlf = "x\r\n".repeat(100);
+        assert!(!has_lone_cr(crlf.as_bytes()));
+        assert!(has_lone_cr(format!("{crlf}\r").as_bytes()));
+        assert!(has_lone_cr(format!("{crlf}\ry{crlf}").as_bytes()));
         assert_eq!(lone_cr_to_lf(b"a\r\nb\rc\r"), b"a\r\nb\nc\n");
     }
 

@@ -112,8 +112,11 @@ impl<'t> Model<'t> {
                 }
             }
             "member_expression" => {
-                if let Some(p) = node.field("property") {
-                    let want = ref_names(self.src(p));
+                let text = self.src(node);
+                let name = super::model::trailing_member(text)
+                    .or_else(|| node.field("property").map(|p| self.src(p)));
+                if let Some(name) = name {
+                    let want = ref_names(name);
                     if want & REF_RULES != 0 {
                         self.refs.push((node, scope));
                     }

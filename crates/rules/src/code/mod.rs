@@ -10,7 +10,7 @@ mod needs;
 pub mod pattern;
 mod python;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{Arc, OnceLock};
 
 use tree_sitter::{Node, Tree};
@@ -168,18 +168,18 @@ impl FamilyRules {
             gate: OnceLock::new(),
             triggers: Vec::new(),
             conditions: Vec::new(),
-            call_exact: HashMap::new(),
+            call_exact: HashMap::default(),
             call_prefix: Vec::new(),
-            call_method: HashMap::new(),
-            ref_exact: HashMap::new(),
-            ref_last: HashSet::new(),
+            call_method: HashMap::default(),
+            ref_exact: HashMap::default(),
+            ref_last: HashSet::default(),
             imports: Vec::new(),
             texts: Vec::new(),
             queries: Vec::new(),
             query_rules: Vec::new(),
             has_tree_rules: false,
         };
-        let mut trigger_ids: HashMap<String, usize> = HashMap::new();
+        let mut trigger_ids: HashMap<String, usize> = HashMap::default();
         let mut trigger_list: Vec<String> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             match &r.matcher {
@@ -372,7 +372,7 @@ impl FamilyRules {
             Some(&mut visit as &mut dyn FnMut(Node<'t>, u16)),
             skip_strings,
         );
-        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+        let mut seen: HashSet<(usize, usize, usize)> = HashSet::default();
         let mut emit = |rule: usize, node: Node<'_>, model: &Model<'_>, out: &mut Vec<Finding>| {
             let r = &self.rules[rule];
             vigil_core::engine::set_current_rule(&r.meta.id);
@@ -699,7 +699,7 @@ fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<Queries>, 
     // Parsed here, on first use: a run that needs no query pays nothing for them.
     let mut walk = Vec::with_capacity(fr.query_rules.len());
     let mut at_calls = Vec::new();
-    let mut callee_exact: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut callee_exact: HashMap<String, Vec<usize>> = HashMap::default();
     let mut callee_prefix = Vec::new();
     for &i in &fr.query_rules {
         let r = &fr.rules[i];

@@ -114,6 +114,26 @@ fn plain_python_string(node: Node<'_>, text: &str) -> bool {
     false
 }
 
+/// The member named at the end of an attribute or member access's text (`a.b(c).d` -> `d`),
+/// when it ends with ASCII name characters after a `.` (and blanks): then the node's
+/// `attribute` / `property` child has exactly that text. `None` otherwise (a private `#d`,
+/// a name with other characters, a comment or line break before it): the caller asks
+/// tree-sitter for the child, at a few hundred instructions a call.
+pub(crate) fn trailing_member(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let name_start = b
+        .iter()
+        .rposition(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$'))
+        .map_or(0, |i| i + 1);
+    if name_start == b.len() {
+        return None;
+    }
+    let dot = b[..name_start]
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')?;
+    (b[dot] == b'.').then(|| &text[name_start..])
+}
+
 /// A node of the model's walk and the next of its named children to visit.
 enum Frame<'t> {
     Few(Node<'t>, usize, usize),
@@ -1275,6 +1295,63 @@ mod tests {
         }
         assert_eq!(left_out, all.len() - some.len());
         assert!(left_out >= 12, "{left_out}");
+    }
+
+    /// The member name read off an access's text is its `attribute` / `property` child's
+    /// text, on tricky accesses and on every access in the fixtures.
+    #[test]
+    fn trailing_member_is_the_property_child() {
+        let mut samples: Vec<(Language, String)> = vec![
+            (Language::Python, "a.b\nx = f(a.b).c_2 + (a .\\\n  d) + (a.  # c.e\n f) + 1..real + o.\u{e9}t\u{e9} + (a\n .g)\n".into()),
+            (Language::JavaScript, "a.b; f(a.b).$c_2; a?.d; a . e; a./* x.y */f; a.#p; 1..toString(); a.\\u0062; a.\u{e9}; a\n.g; a.// c.h\nk;\n".into()),
+            (Language::TypeScript, "a!.b; (a as T).c; a?.d!.e;\n".into()),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Some(lang) = Language::from_path(&p.to_string_lossy()) {
+                    if let Ok(t) = std::fs::read_to_string(&p) {
+                        samples.push((lang, t));
+                    }
+                }
+            }
+        }
+        let (mut read, mut asked) = (0, 0);
+        for (lang, code) in &samples {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&lang.grammar()).unwrap();
+            let tree = p.parse(code, None).unwrap();
+            let mut stack = vec![tree.root_node()];
+            while let Some(n) = stack.pop() {
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+                let field = match n.kind_name() {
+                    "attribute" => "attribute",
+                    "member_expression" => "property",
+                    _ => continue,
+                };
+                let Some(child) = n.field(field) else {
+                    continue;
+                };
+                match trailing_member(&code[n.byte_range()]) {
+                    Some(name) => {
+                        read += 1;
+                        assert_eq!(
+                            name,
+                            &code[child.byte_range()],
+                            "{lang:?}: {}",
+                            &code[n.byte_range()]
+                        );
+                    }
+                    None => asked += 1,
+                }
+            }
+        }
+        assert!(read > 500 && asked >= 8, "{read} read, {asked} asked");
     }
 
     #[test]

@@ -131,8 +131,11 @@ impl<'t> Model<'t> {
                 }
             }
             "attribute" => {
-                if let Some(a) = node.field("attribute") {
-                    let want = ref_names(self.src(a));
+                let text = self.src(node);
+                let name = super::model::trailing_member(text)
+                    .or_else(|| node.field("attribute").map(|a| self.src(a)));
+                if let Some(name) = name {
+                    let want = ref_names(name);
                     if want & REF_RULES != 0 {
                         self.refs.push((node, scope));
                     }
