@@ -1151,8 +1151,6 @@ impl QuerySet {
         }
     }
 
-    /// Tries every active pattern whose root can be `node` (of kind id `kind`) at `node` (for
-    /// callers that walk the tree themselves); see [`QuerySet::matches`].
     /// True when a pattern can start at a node of one of `kinds` (by name; `names`: the
     /// grammar's kind names by id), or at any node.
     pub fn may_start_at(&self, names: &[&str], kinds: &[&str]) -> bool {
@@ -1162,6 +1160,8 @@ impl QuerySet {
             })
     }
 
+    /// Tries every active pattern whose root can be `node` (of kind id `kind`) at `node` (for
+    /// callers that walk the tree themselves); see [`QuerySet::matches`].
     pub fn match_at<'s, 't>(
         &'s self,
         node: Node<'t>,
