@@ -1348,4 +1348,36 @@ fn patterns_rooted_inside_strings_still_match() {
         assert_eq!(lines(id), want, "{id}: {got:?}");
         assert_eq!(lines("py-os-system"), vec![4], "{id}: {got:?}");
     }
+    // The same in JavaScript, whose strings hold string_fragment nodes.
+    let p = Project::new();
+    p.write(
+        "app.js",
+        "const A = 'prefix DO-NOT-SHIP';\nconst B = \"DO-NOT-SHIP\";\nconsole.log(`${eval(process.argv[2])}`);\n",
+    );
+    let toml = rule_toml(
+        "js-test-string-inside",
+        "",
+        "query = '(string_fragment (#match? @m \"DO-NOT-SHIP\")) @m'",
+    )
+    .replace("language = \"python\"", "language = \"javascript\"");
+    p.write("custom/rule.toml", toml);
+    let (code, json, _) = scan_both(
+        &p,
+        &[
+            ".",
+            "--rules",
+            "custom",
+            "--select",
+            "js-test-string-inside,js-eval-dynamic",
+        ],
+    );
+    assert_eq!(code, 1, "{:#}", json["notes"]);
+    let mut got: Vec<(String, u64)> = findings(&json).into_iter().map(|f| (f.1, f.2)).collect();
+    got.sort();
+    let want = [
+        ("js-eval-dynamic", 3),
+        ("js-test-string-inside", 1),
+        ("js-test-string-inside", 2),
+    ];
+    assert_eq!(got, want.map(|(r, l)| (r.to_owned(), l)), "{json:#}");
 }

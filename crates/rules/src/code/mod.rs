@@ -361,9 +361,10 @@ impl FamilyRules {
                 );
             }
         };
-        // Plain Python strings are not walked into when no pattern starts inside one.
+        // String literals are not walked into when no pattern starts inside one.
         let names = crate::fields::kind_names(&tree.language());
-        let skip_strings = walk.is_none_or(|qs| !qs.may_start_at(names, model::PY_STRING_INSIDES));
+        let insides = model::string_insides(self.family);
+        let skip_strings = walk.is_none_or(|qs| !qs.may_start_at(names, insides));
         let model = Model::build_with(
             tree,
             &file.text,

@@ -87,17 +87,28 @@ pub const REF_RULES: u8 = 1;
 /// so recorded in [`Model::taint_refs`].
 pub const REF_TAINT: u8 = 2;
 
-/// The named kinds a Python string literal's node can hold. A plain string (see
-/// [`Model::build_with`]) holds only these, and no code.
-pub const PY_STRING_INSIDES: &[&str] = &[
-    "string_start",
-    "string_content",
-    "string_end",
-    "escape_sequence",
-    "escape_interpolation",
-    "interpolation",
-    "ERROR",
-];
+/// The named kinds a string literal's node (`string`) can hold, per family. A plain string
+/// (see [`Model::build_with`]) holds only these, and no code.
+pub fn string_insides(family: Family) -> &'static [&'static str] {
+    match family {
+        Family::Python => &[
+            "string_start",
+            "string_content",
+            "string_end",
+            "escape_sequence",
+            "escape_interpolation",
+            "interpolation",
+            "ERROR",
+        ],
+        // A template string is a `template_string`: a `string` holds no code.
+        Family::JavaScript => &[
+            "string_fragment",
+            "escape_sequence",
+            "html_character_reference",
+            "ERROR",
+        ],
+    }
+}
 
 /// True for a Python string literal (`string` node) that cannot hold code: no `f` or `t`
 /// in its prefix (so no interpolation), no syntax error in it.
@@ -193,9 +204,10 @@ impl<'t> Model<'t> {
         Model::build_with(tree, text, family, ref_names, visit, false)
     }
 
-    /// [`Model::build`]; with `skip_string_insides`, the walk does not go into a Python
-    /// string literal that cannot hold code (no `f` or `t` prefix, no syntax error): the
-    /// caller's `visit` wants none of the kinds listed in [`PY_STRING_INSIDES`].
+    /// [`Model::build`]; with `skip_string_insides`, the walk does not go into a string
+    /// literal that cannot hold code (JavaScript: any `string` node; Python: one without an
+    /// `f` or `t` prefix; either: without a syntax error in it): the caller's `visit` wants
+    /// none of the kinds [`string_insides`] lists.
     pub fn build_with(
         tree: &'t Tree,
         text: &'t str,
@@ -219,7 +231,7 @@ impl<'t> Model<'t> {
         let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, 0)];
         // Each node's kind is read once, by id, for the visitors and the patterns alike.
         let names = crate::fields::kind_names(&tree.language());
-        let skip_strings = skip_string_insides && family == Family::Python;
+        let python = family == Family::Python;
         // Returns true when the walk need not go into the node.
         let mut enter = |m: &mut Model<'t>, node: Node<'t>, up: [Option<Node<'t>>; 3]| {
             let id = node.kind_id();
@@ -244,7 +256,13 @@ impl<'t> Model<'t> {
             if let Some(v) = visit.as_deref_mut() {
                 v(node, id);
             }
-            skip_strings && kind == "string" && plain_python_string(node, m.text)
+            skip_string_insides
+                && kind == "string"
+                && if python {
+                    plain_python_string(node, m.text)
+                } else {
+                    !node.has_error()
+                }
         };
         // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,
         // and stepping through them with a cursor costs hundreds of instructions each.
@@ -1234,67 +1252,81 @@ mod tests {
     use vigil_core::Language;
 
     /// Walking past plain strings leaves out only what lies inside them: every other node is
-    /// visited, and calls, references and scopes in f-strings and t-strings are all found.
+    /// visited, and calls, references and scopes in f-strings, t-strings and template strings
+    /// are all found.
     #[test]
     fn skipping_plain_strings_leaves_out_only_their_insides() {
-        let code = "import os\na = 'os.system(x)'\nb = f\"{os.system(a)} {len(b)!r:>{w}}\"\nc = rb'\\x00' + Rb\"\"\"q\"\"\"\nd = t'{eval(c)}'\ne = F'{(lambda q: q)(1)}'\ng = u'\\u00e9' 'x' f'{os.popen(d)}'\nh = 'broken\n";
-        let lang = Language::Python;
-        let mut p = tree_sitter::Parser::new();
-        p.set_language(&lang.grammar()).unwrap();
-        let tree = p.parse(code, None).unwrap();
-        let walk = |skip: bool| {
-            let mut seen = Vec::new();
-            let mut visit = |n: Node<'_>, _: u16| seen.push(n.id());
-            let m = Model::build_with(
-                &tree,
-                code,
-                lang.family(),
-                &|_| REF_RULES | REF_TAINT,
-                Some(&mut visit),
-                skip,
+        let samples = [
+            // os.system, len, eval (in the t-string), the lambda's call, os.popen.
+            (
+                Language::Python,
+                "import os\na = 'os.system(x)'\nb = f\"{os.system(a)} {len(b)!r:>{w}}\"\nc = rb'\\x00' + Rb\"\"\"q\"\"\"\nd = t'{eval(c)}'\ne = F'{(lambda q: q)(1)}'\ng = u'\\u00e9' 'x' f'{os.popen(d)}'\nh = 'broken\n",
+                (5, 2),
+            ),
+            // eval, the arrow function's call, h, f, g.
+            (
+                Language::JavaScript,
+                "const a = 'eval(x)';\nconst b = `${eval(a)} ${(() => h(\"q\"))()}`;\nf(\"\\u0041\", 'x', \"\\n\");\nconst el = <div title=\"a &amp; b\">{g('y')}</div>;\nconst z = 'broken\n",
+                (5, 2),
+            ),
+        ];
+        for (lang, code, want) in samples {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&lang.grammar()).unwrap();
+            let tree = p.parse(code, None).unwrap();
+            let walk = |skip: bool| {
+                let mut seen = Vec::new();
+                let mut visit = |n: Node<'_>, _: u16| seen.push(n.id());
+                let m = Model::build_with(
+                    &tree,
+                    code,
+                    lang.family(),
+                    &|_| REF_RULES | REF_TAINT,
+                    Some(&mut visit),
+                    skip,
+                );
+                let calls: Vec<usize> = m.calls.iter().map(|(c, _)| c.id()).collect();
+                let refs: Vec<usize> = m.refs.iter().map(|(r, _)| r.id()).collect();
+                (seen, calls, refs, m.scopes.len())
+            };
+            let (all, calls, refs, scopes) = walk(false);
+            let (some, calls2, refs2, scopes2) = walk(true);
+            assert_eq!((calls.len(), scopes), want, "{lang:?}: code in strings");
+            assert_eq!(
+                (&calls, &refs, scopes),
+                (&calls2, &refs2, scopes2),
+                "{lang:?}"
             );
-            let calls: Vec<usize> = m.calls.iter().map(|(c, _)| c.id()).collect();
-            let refs: Vec<usize> = m.refs.iter().map(|(r, _)| r.id()).collect();
-            (seen, calls, refs, m.scopes.len())
-        };
-        let (all, calls, refs, scopes) = walk(false);
-        let (some, calls2, refs2, scopes2) = walk(true);
-        // os.system, len, eval (in the t-string), the lambda's call, os.popen.
-        assert_eq!(
-            (calls.len(), scopes),
-            (5, 2),
-            "f- and t-strings hold calls and a lambda"
-        );
-        assert_eq!((&calls, &refs, scopes), (&calls2, &refs2, scopes2));
-        assert!(some.len() < all.len());
-        // What was left out: the insides of the plain strings, nothing else.
-        let mut stack = vec![tree.root_node()];
-        let mut left_out = 0;
-        while let Some(n) = stack.pop() {
-            let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
-            if some.contains(&n.id()) {
-                continue;
+            // What was left out: the insides of the plain strings, nothing else.
+            let insides = string_insides(lang.family());
+            let mut stack = vec![tree.root_node()];
+            let mut left_out = 0;
+            while let Some(n) = stack.pop() {
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+                if some.contains(&n.id()) {
+                    continue;
+                }
+                left_out += 1;
+                assert!(
+                    insides.contains(&n.kind_name()),
+                    "{lang:?}: {}",
+                    n.kind_name()
+                );
+                let mut holder = n.parent().unwrap();
+                while holder.kind_name() != "string" {
+                    assert!(insides.contains(&holder.kind_name()), "{lang:?}");
+                    holder = holder.parent().unwrap();
+                }
+                let plain = match lang.family() {
+                    Family::Python => plain_python_string(holder, code),
+                    Family::JavaScript => !holder.has_error(),
+                };
+                assert!(plain, "{lang:?}: {:?}", &code[holder.byte_range()]);
             }
-            left_out += 1;
-            assert!(
-                PY_STRING_INSIDES.contains(&n.kind_name()),
-                "{}",
-                n.kind_name()
-            );
-            let mut holder = n.parent().unwrap();
-            while holder.kind_name() != "string" {
-                assert!(PY_STRING_INSIDES.contains(&holder.kind_name()));
-                holder = holder.parent().unwrap();
-            }
-            assert!(
-                plain_python_string(holder, code),
-                "{:?}",
-                &code[holder.byte_range()]
-            );
+            assert_eq!(left_out, all.len() - some.len(), "{lang:?}");
+            assert!(left_out >= 6, "{lang:?}: {left_out}");
         }
-        assert_eq!(left_out, all.len() - some.len());
-        assert!(left_out >= 12, "{left_out}");
     }
 
     /// The member name read off an access's text is its `attribute` / `property` child's
