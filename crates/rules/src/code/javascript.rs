@@ -112,9 +112,7 @@ impl<'t> Model<'t> {
                 }
             }
             "member_expression" => {
-                let text = self.src(node);
-                let name = super::model::trailing_member(text)
-                    .or_else(|| node.field("property").map(|p| self.src(p)));
+                let name = self.access_member(node);
                 if let Some(name) = name {
                     let want = ref_names(name);
                     if want & REF_RULES != 0 {

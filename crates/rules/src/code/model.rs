@@ -145,6 +145,15 @@ pub(crate) fn trailing_member(text: &str) -> Option<&str> {
     (b[dot] == b'.').then(|| &text[name_start..])
 }
 
+/// The object of an attribute or member access (`a.b` -> `a`): its first named child when
+/// that starts where the access does (cheaper than a field lookup), else its `object` field
+/// (`super.x`, `import.meta`).
+pub(crate) fn access_object(node: Node<'_>) -> Option<Node<'_>> {
+    node.named_child(0)
+        .filter(|o| o.start_byte() == node.start_byte())
+        .or_else(|| node.field("object"))
+}
+
 /// A node of the model's walk and the next of its named children to visit.
 enum Frame<'t> {
     Few(Node<'t>, usize, usize),
@@ -426,17 +435,10 @@ impl<'t> Model<'t> {
                 self.resolve_name(name, scope, depth, out);
             }
             "attribute" | "member_expression" => {
-                let (Some(obj), Some(prop)) = (
-                    node.field("object"),
-                    node.field(if node.kind_name() == "attribute" {
-                        "attribute"
-                    } else {
-                        "property"
-                    }),
-                ) else {
+                let (Some(obj), Some(prop)) = (access_object(node), self.access_member(node))
+                else {
                     return;
                 };
-                let prop = self.src(prop);
                 let mut base = Vec::new();
                 self.resolve_into(obj, scope, depth + 1, &mut base);
                 for b in base {
@@ -505,6 +507,19 @@ impl<'t> Model<'t> {
                 }
             }
         }
+    }
+
+    /// The member name of an attribute or member access (`a.b` -> `b`), read off its text
+    /// when it can be (see [`trailing_member`]).
+    pub(crate) fn access_member(&self, node: Node<'t>) -> Option<&'t str> {
+        let text = self.src(node);
+        trailing_member(text).or_else(|| {
+            let field = match node.kind_name() {
+                "attribute" => "attribute",
+                _ => "property",
+            };
+            node.field(field).map(|p| self.src(p))
+        })
     }
 
     /// Strips parentheses, type assertions and non-null assertions.
@@ -904,8 +919,7 @@ impl<'t> Model<'t> {
     /// The method name of a callee written `x.name(...)`.
     pub fn method_name(&self, callee: Node<'t>) -> Option<&'t str> {
         match callee.kind_name() {
-            "attribute" => callee.field("attribute").map(|n| self.src(n)),
-            "member_expression" => callee.field("property").map(|n| self.src(n)),
+            "attribute" | "member_expression" => self.access_member(callee),
             "subscript_expression" => {
                 let idx = callee.field("index")?;
                 if idx.kind_name() == "string" {
@@ -1337,6 +1351,10 @@ mod tests {
             (Language::Python, "a.b\nx = f(a.b).c_2 + (a .\\\n  d) + (a.  # c.e\n f) + 1..real + o.\u{e9}t\u{e9} + (a\n .g)\n".into()),
             (Language::JavaScript, "a.b; f(a.b).$c_2; a?.d; a . e; a./* x.y */f; a.#p; 1..toString(); a.\\u0062; a.\u{e9}; a\n.g; a.// c.h\nk;\n".into()),
             (Language::TypeScript, "a!.b; (a as T).c; a?.d!.e;\n".into()),
+            (
+                Language::JavaScript,
+                "class K extends B { m() { return super.x + import.meta.url + new.target; } }\n/* c */ a /* d */ .b;\n".into(),
+            ),
         ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
         let mut stack = vec![root];
@@ -1366,6 +1384,12 @@ mod tests {
                     "member_expression" => "property",
                     _ => continue,
                 };
+                assert_eq!(
+                    access_object(n).map(|o| o.id()),
+                    n.field("object").map(|o| o.id()),
+                    "{lang:?}: {}",
+                    &code[n.byte_range()]
+                );
                 let Some(child) = n.field(field) else {
                     continue;
                 };

@@ -131,9 +131,7 @@ impl<'t> Model<'t> {
                 }
             }
             "attribute" => {
-                let text = self.src(node);
-                let name = super::model::trailing_member(text)
-                    .or_else(|| node.field("attribute").map(|a| self.src(a)));
+                let name = self.access_member(node);
                 if let Some(name) = name {
                     let want = ref_names(name);
                     if want & REF_RULES != 0 {
