@@ -349,7 +349,8 @@ impl FamilyRules {
         let mut scratch = pattern::Scratch::default();
         let walk = queries.and_then(|q| q.walk.as_ref());
         let mut visit = |node: Node<'t>, kind: u16| {
-            if let Some(qs) = walk {
+            // Most nodes are of a kind no pattern starts at: told apart here, without a call.
+            if let Some(qs) = walk.filter(|qs| qs.may_start_at_kind(kind)) {
                 match_into(
                     qs,
                     node,

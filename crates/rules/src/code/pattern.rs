@@ -1151,6 +1151,16 @@ impl QuerySet {
         }
     }
 
+    /// True when a pattern can start at a node of kind id `kind`.
+    #[inline]
+    pub fn may_start_at_kind(&self, kind: u16) -> bool {
+        !self.any.is_empty()
+            || self
+                .by_kind
+                .get(usize::from(kind))
+                .is_some_and(|here| !here.is_empty())
+    }
+
     /// True when a pattern can start at a node of one of `kinds` (by name; `names`: the
     /// grammar's kind names by id), or at any node.
     pub fn may_start_at(&self, names: &[&str], kinds: &[&str]) -> bool {
