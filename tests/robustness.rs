@@ -1301,83 +1301,66 @@ fn thousands_of_findings_on_one_long_line_keep_short_snippets_and_redact_secrets
     }
 }
 
-/// The walk does not go into plain Python strings unless a rule's pattern starts inside one:
-/// a custom rule rooted at `string_content` (or at any node) still sees every string's text,
-/// and the built-in rules still see the calls inside f-strings.
+/// The walk does not go into plain string literals unless a rule's pattern starts inside one:
+/// a custom rule rooted at `string_content` / `string_fragment` (or at any node) still sees
+/// every string's text, and the built-in rules still see the calls inside f-strings and
+/// template strings.
 #[test]
 fn patterns_rooted_inside_strings_still_match() {
-    let p = Project::new();
-    p.write(
-        "app.py",
-        "import os\nA = 'prefix DO-NOT-SHIP'\nB = rb\"DO-NOT-SHIP\"\nprint(f\"{os.system(input())}\")\n",
-    );
-    let matchers = [
+    let py = "import os\nA = 'prefix DO-NOT-SHIP'\nB = rb\"DO-NOT-SHIP\"\nprint(f\"{os.system(input())}\")\n";
+    let js = "const A = 'prefix DO-NOT-SHIP';\nconst B = \"DO-NOT-SHIP\";\nconsole.log(`${eval(process.argv[2])}`);\n";
+    // (file, text, language, rule, its query, a built-in rule, expected (rule, line)s)
+    let cases = [
         (
+            "app.py",
+            py,
+            "python",
             "py-test-string-inside",
-            "query = '(string_content (#match? @m \"DO-NOT-SHIP\")) @m'",
+            "(string_content (#match? @m \"DO-NOT-SHIP\")) @m",
+            "py-os-system",
+            vec![
+                ("py-os-system", 4),
+                ("py-test-string-inside", 2),
+                ("py-test-string-inside", 3),
+            ],
         ),
         (
+            "app.py",
+            py,
+            "python",
             "py-test-any-node",
-            "query = '(_ (#match? @m \"^DO-NOT-SHIP$\")) @m'",
+            "(_ (#match? @m \"^DO-NOT-SHIP$\")) @m",
+            "py-os-system",
+            vec![("py-os-system", 4), ("py-test-any-node", 3)],
+        ),
+        (
+            "app.js",
+            js,
+            "javascript",
+            "js-test-string-inside",
+            "(string_fragment (#match? @m \"DO-NOT-SHIP\")) @m",
+            "js-eval-dynamic",
+            vec![
+                ("js-eval-dynamic", 3),
+                ("js-test-string-inside", 1),
+                ("js-test-string-inside", 2),
+            ],
         ),
     ];
-    for (id, matcher) in matchers {
-        p.write("custom/rule.toml", rule_toml(id, "", matcher));
-        let (code, json, _) = scan_both(
-            &p,
-            &[
-                ".",
-                "--rules",
-                "custom",
-                "--select",
-                &format!("{id},py-os-system"),
-            ],
+    for (file, text, language, id, query, builtin, want) in cases {
+        let p = Project::new();
+        p.write(file, text);
+        let toml = rule_toml(id, "", &format!("query = '{query}'")).replace(
+            "language = \"python\"",
+            &format!("language = \"{language}\""),
         );
+        p.write("custom/rule.toml", toml);
+        let select = format!("{id},{builtin}");
+        let (code, json, _) = scan_both(&p, &[".", "--rules", "custom", "--select", &select]);
         assert_eq!(code, 1, "{id}: {:#}", json["notes"]);
-        let got = findings(&json);
-        let lines = |rule: &str| -> Vec<u64> {
-            let mut l: Vec<u64> = got.iter().filter(|f| f.1 == rule).map(|f| f.2).collect();
-            l.sort_unstable();
-            l
-        };
-        let want = if id == "py-test-any-node" {
-            vec![3]
-        } else {
-            vec![2, 3]
-        };
-        assert_eq!(lines(id), want, "{id}: {got:?}");
-        assert_eq!(lines("py-os-system"), vec![4], "{id}: {got:?}");
+        let mut got: Vec<(String, u64)> = findings(&json).into_iter().map(|f| (f.1, f.2)).collect();
+        got.sort();
+        let want: Vec<(String, u64)> = want.iter().map(|(r, l)| (r.to_string(), *l)).collect();
+        assert_eq!(got, want, "{id}");
     }
-    // The same in JavaScript, whose strings hold string_fragment nodes.
-    let p = Project::new();
-    p.write(
-        "app.js",
-        "const A = 'prefix DO-NOT-SHIP';\nconst B = \"DO-NOT-SHIP\";\nconsole.log(`${eval(process.argv[2])}`);\n",
-    );
-    let toml = rule_toml(
-        "js-test-string-inside",
-        "",
-        "query = '(string_fragment (#match? @m \"DO-NOT-SHIP\")) @m'",
-    )
-    .replace("language = \"python\"", "language = \"javascript\"");
-    p.write("custom/rule.toml", toml);
-    let (code, json, _) = scan_both(
-        &p,
-        &[
-            ".",
-            "--rules",
-            "custom",
-            "--select",
-            "js-test-string-inside,js-eval-dynamic",
-        ],
-    );
-    assert_eq!(code, 1, "{:#}", json["notes"]);
-    let mut got: Vec<(String, u64)> = findings(&json).into_iter().map(|f| (f.1, f.2)).collect();
-    got.sort();
-    let want = [
-        ("js-eval-dynamic", 3),
-        ("js-test-string-inside", 1),
-        ("js-test-string-inside", 2),
-    ];
-    assert_eq!(got, want.map(|(r, l)| (r.to_owned(), l)), "{json:#}");
 }
