@@ -35,7 +35,7 @@ thread_local! {
 /// grammar and process (a few hundred entries; vigil ships four grammars).
 static KINDS: Mutex<Vec<(usize, &'static [&'static str])>> = Mutex::new(Vec::new());
 
-fn kind_table(lang: &tree_sitter::LanguageRef<'_>, grammar: usize) -> &'static [&'static str] {
+fn kind_table(lang: &tree_sitter::Language, grammar: usize) -> &'static [&'static str] {
     let mut k = KINDS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -57,7 +57,7 @@ fn kind_table(lang: &tree_sitter::LanguageRef<'_>, grammar: usize) -> &'static [
 
 /// The name of every kind id of `lang`'s grammar (what [`FieldExt::kind_name`] reads), for a
 /// caller that looks kinds up by id itself.
-pub fn kind_names(lang: &tree_sitter::LanguageRef<'_>) -> &'static [&'static str] {
+pub fn kind_names(lang: &tree_sitter::Language) -> &'static [&'static str] {
     kind_table(lang, lang.node_kind_count())
 }
 

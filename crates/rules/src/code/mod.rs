@@ -363,9 +363,7 @@ impl FamilyRules {
             }
         };
         // String literals are not walked into when no pattern starts inside one.
-        let names = crate::fields::kind_names(&tree.language());
-        let insides = model::string_insides(self.family);
-        let skip_strings = walk.is_none_or(|qs| !qs.may_start_at(names, insides));
+        let skip_strings = queries.is_none_or(|q| !q.walk_into_strings);
         let model = Model::build_with(
             tree,
             &file.text,
@@ -666,6 +664,9 @@ struct Queries {
     /// Those rules by callee name (`prefix*` names apart).
     callee_exact: HashMap<String, Vec<usize>>,
     callee_prefix: Vec<(String, usize)>,
+    /// True when a pattern of `walk` can start inside a string literal (or at any node): the
+    /// walk then goes into strings (see [`Model::build_with`]).
+    walk_into_strings: bool,
 }
 
 impl Queries {
@@ -761,8 +762,14 @@ fn compile_queries(lang: Language, fr: &FamilyRules) -> Result<Option<Queries>, 
         }
         Ok(Some(set))
     };
+    let walk = build(&walk)?;
+    let names = crate::fields::kind_names(&grammar);
+    let insides = model::string_insides(fr.family);
     Ok(Some(Queries {
-        walk: build(&walk)?,
+        walk_into_strings: walk
+            .as_ref()
+            .is_some_and(|qs| qs.may_start_at(names, insides)),
+        walk,
         at_calls: build(&at_calls)?,
         callee_exact,
         callee_prefix,
