@@ -966,31 +966,37 @@ mod tests {
     /// The path checks give what their first, string-search version gave.
     #[test]
     fn paths_as_by_substring() {
-        fn test_by_substring(path: &str) -> bool {
+        // A path (lowercased, `/`-separated) under one of `dirs`, or whose name `name_ok` takes.
+        fn by_substring(path: &str, dirs: &[&str], name_ok: &dyn Fn(&str) -> bool) -> bool {
             let lower = path.replace('\\', "/").to_ascii_lowercase();
             let name = lower.rsplit('/').next().unwrap_or(&lower);
-            let in_dir =
-                |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
-            ["tests", "test", "__tests__", "fixtures", "testdata", "spec"]
-                .iter()
-                .any(|d| in_dir(d))
-                || name.starts_with("test_")
-                || ["_test.", ".test.", ".spec.", "_spec."]
-                    .iter()
-                    .any(|s| name.contains(s))
+            dirs.iter()
+                .any(|d| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/")))
+                || name_ok(name)
         }
-        fn example_by_substring(path: &str) -> bool {
-            let lower = path.replace('\\', "/").to_ascii_lowercase();
-            let name = lower.rsplit('/').next().unwrap_or(&lower);
-            let in_dir =
-                |d: &str| lower.starts_with(&format!("{d}/")) || lower.contains(&format!("/{d}/"));
-            ["example", "examples", "sample", "samples", "docs", "doc"]
-                .iter()
-                .any(|d| in_dir(d))
-                || [".example", ".sample", ".template", ".tmpl", ".dist", ".tpl"]
-                    .iter()
-                    .any(|s| name.ends_with(s) || name.contains(&format!("{s}.")))
-        }
+        let test_by_substring = |path: &str| {
+            by_substring(
+                path,
+                &["tests", "test", "__tests__", "fixtures", "testdata", "spec"],
+                &|name| {
+                    name.starts_with("test_")
+                        || ["_test.", ".test.", ".spec.", "_spec."]
+                            .iter()
+                            .any(|s| name.contains(s))
+                },
+            )
+        };
+        let example_by_substring = |path: &str| {
+            by_substring(
+                path,
+                &["example", "examples", "sample", "samples", "docs", "doc"],
+                &|name| {
+                    [".example", ".sample", ".template", ".tmpl", ".dist", ".tpl"]
+                        .iter()
+                        .any(|s| name.ends_with(s) || name.contains(&format!("{s}.")))
+                },
+            )
+        };
         let dirs = [
             "",
             "a/",
