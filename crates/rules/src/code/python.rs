@@ -131,8 +131,7 @@ impl<'t> Model<'t> {
                 }
             }
             "attribute" => {
-                let name = self.access_member(node);
-                if let Some(name) = name {
+                if let Some(name) = self.access_member(node) {
                     let want = ref_names(name);
                     if want & REF_RULES != 0 {
                         self.refs.push((node, scope));
