@@ -13,7 +13,9 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 use rustc_hash::FxHashMap;
 
 /// Bytes searched with the bucket table before the gate switches to a DFA.
@@ -131,7 +133,7 @@ pub(crate) struct Gate {
     record: Vec<bool>,
     sizes: Vec<usize>,
     buckets: OnceLock<Buckets>,
-    dfa: OnceLock<Option<AhoCorasick>>,
+    dfa: OnceLock<Option<DFA>>,
     /// Set by the thread that builds the DFA (the others go on with the table).
     building: AtomicBool,
     /// Bytes searched so far.
@@ -281,7 +283,7 @@ static LOWER: [u8; 256] = {
 impl Gate {
     /// The DFA, once this gate has searched [`DFA_AFTER`] bytes (`None` before, while another
     /// thread builds it, or when it cannot be built: the bucket table answers meanwhile).
-    fn dfa(&self, len: usize) -> Option<&AhoCorasick> {
+    fn dfa(&self, len: usize) -> Option<&DFA> {
         if self.searched.fetch_add(len, Ordering::Relaxed) < DFA_AFTER {
             return None;
         }
@@ -291,10 +293,12 @@ impl Gate {
         if self.building.swap(true, Ordering::AcqRel) {
             return None;
         }
-        let dfa = AhoCorasick::builder()
+        // The search below steps the automaton itself: no prefilter (it would only make start
+        // states special).
+        let dfa = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&self.patterns)
             .ok();
         let _ = self.dfa.set(dfa);
@@ -351,11 +355,21 @@ impl Gate {
             }
             done[p] = settled;
         };
-        if let Some(ac) = self.dfa(bytes.len()) {
-            for m in ac.find_overlapping_iter(bytes) {
-                let p = m.pattern().as_usize();
-                if !done[p] {
-                    settle(&mut done, p, m.start());
+        if let Some(dfa) = self.dfa(bytes.len()) {
+            // Every string ending at each byte (an overlapping search), stepped by hand: the
+            // library's overlapping iterator costs a call and its state per match, and short
+            // strings match every few dozen bytes of code.
+            if let Ok(mut sid) = dfa.start_state(Anchored::No) {
+                for (i, &b) in bytes.iter().enumerate() {
+                    sid = dfa.next_state(Anchored::No, sid, b);
+                    if dfa.is_special(sid) && dfa.is_match(sid) {
+                        for k in 0..dfa.match_len(sid) {
+                            let p = dfa.match_pattern(sid, k).as_usize();
+                            if !done[p] {
+                                settle(&mut done, p, i + 1 - self.patterns[p].len());
+                            }
+                        }
+                    }
                 }
             }
         } else {
