@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use vigil_core::lang::Family;
 
-use super::model::{normalize_module, Bind, Model, ScopeId, REF_RULES, REF_TAINT};
+use super::model::{normalize_module, Bind, Model, Role, ScopeId, REF_RULES, REF_TAINT};
 use crate::model::Lit;
 
 impl<'t> Model<'t> {
@@ -14,12 +14,13 @@ impl<'t> Model<'t> {
     pub(crate) fn visit_js(
         &mut self,
         node: Node<'t>,
+        role: Role,
         kind: &'static str,
         scope: ScopeId,
         ref_names: &dyn Fn(&str) -> u8,
     ) -> Option<ScopeId> {
-        match kind {
-            "call_expression" | "new_expression" => {
+        match role {
+            Role::Call => {
                 self.calls.push((node, scope));
                 if kind == "call_expression" {
                     if let Some(m) = self.js_required_module(node, scope) {
@@ -27,7 +28,7 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "import_statement" => {
+            Role::Import => {
                 let src = node.field("source")?;
                 let Some(Lit::Str(module)) = self.literal(src, scope) else {
                     return None;
@@ -49,7 +50,7 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "variable_declarator" => {
+            Role::Declarator => {
                 let name = node.field("name")?;
                 let value = node.field("value");
                 match (name.kind_name(), value) {
@@ -59,7 +60,7 @@ impl<'t> Model<'t> {
                     _ => self.bind_pattern(name, scope),
                 }
             }
-            "assignment_expression" => {
+            Role::Assign => {
                 if let (Some(l), Some(r)) = (node.field("left"), node.field("right")) {
                     if l.kind_name() == "identifier" {
                         let target = self.lookup(scope, self.src(l)).map_or(scope, |(s, _)| s);
@@ -67,51 +68,62 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "augmented_assignment_expression" => {
+            Role::AugAssign => {
                 if let Some(l) = node.field("left").filter(|l| l.kind_name() == "identifier") {
                     let target = self.lookup(scope, self.src(l)).map_or(scope, |(s, _)| s);
                     self.bind(target, self.src(l), Bind::Opaque);
                 }
             }
-            "function_declaration"
-            | "generator_function_declaration"
-            | "function_expression"
-            | "function"
-            | "generator_function"
-            | "arrow_function"
-            | "method_definition" => {
-                let name = node.field("name").map(|n| self.src(n));
+            Role::Function => {
+                // An arrow function has no name, and its parameters (`x` or `(x)`) are its
+                // first named child, but after a type parameter list or a comment: read so,
+                // a field lookup that finds nothing scans every child.
+                let arrow = kind == "arrow_function";
+                let name = if arrow {
+                    None
+                } else {
+                    node.field("name").map(|n| self.src(n))
+                };
                 if let (Some(n), true) = (
                     name,
                     matches!(
-                        node.kind_name(),
+                        kind,
                         "function_declaration" | "generator_function_declaration"
                     ),
                 ) {
                     self.bind(scope, n, Bind::Opaque);
                 }
                 let s = self.open_scope(node, scope, name);
-                if let Some(p) = node.field("parameters").or_else(|| node.field("parameter")) {
+                let params = if arrow {
+                    node.named_child(0)
+                        .filter(|p| matches!(p.kind_name(), "identifier" | "formal_parameters"))
+                } else {
+                    None
+                };
+                if let Some(p) = params
+                    .or_else(|| node.field("parameters"))
+                    .or_else(|| node.field("parameter"))
+                {
                     self.bind_pattern(p, s);
                 }
                 return Some(s);
             }
-            "class_declaration" => {
+            Role::ClassDecl => {
                 if let Some(n) = node.field("name") {
                     self.bind(scope, self.src(n), Bind::Opaque);
                 }
             }
-            "catch_clause" => {
+            Role::Catch => {
                 if let Some(p) = node.field("parameter") {
                     self.bind_pattern(p, scope);
                 }
             }
-            "for_in_statement" => {
+            Role::Loop => {
                 if let Some(l) = node.field("left") {
                     self.bind_pattern(l, scope);
                 }
             }
-            "member_expression" => {
+            Role::Access => {
                 if let Some(name) = self.access_member(node) {
                     let want = ref_names(name);
                     if want & REF_RULES != 0 {
@@ -122,7 +134,7 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "identifier" => {
+            Role::Identifier => {
                 let want = ref_names(self.src(node));
                 if want & REF_TAINT != 0 {
                     self.taint_refs.push((node, scope));

@@ -392,7 +392,7 @@ impl FamilyRules {
         let at_calls = queries.and_then(|q| Some((q, q.at_calls.as_ref()?)));
         let mut cands: Vec<usize> = Vec::new();
         for &(call, scope) in &model.calls {
-            let Some(raw) = call.field("function").or_else(|| call.field("constructor")) else {
+            let Some(raw) = model::call_function(call).or_else(|| call.field("constructor")) else {
                 continue;
             };
             let callee = model.unwrap(raw);

@@ -87,6 +87,115 @@ pub const REF_RULES: u8 = 1;
 /// so recorded in [`Model::taint_refs`].
 pub const REF_TAINT: u8 = 2;
 
+/// What a node kind is to the model's walk: read from a table indexed by kind id (see
+/// [`roles`]), so that the walk tells kinds apart without comparing their names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Nothing for the visitors.
+    Other,
+    /// Python `call`; JavaScript `call_expression`, `new_expression`.
+    Call,
+    /// `import_statement`.
+    Import,
+    /// Python `import_from_statement`.
+    ImportFrom,
+    /// A node that opens a scope: Python `function_definition`, `class_definition`; the
+    /// JavaScript functions, arrow functions and methods.
+    Function,
+    /// Python `lambda`.
+    Lambda,
+    /// JavaScript `variable_declarator`.
+    Declarator,
+    /// Python `assignment`; JavaScript `assignment_expression`.
+    Assign,
+    /// Python `augmented_assignment`; JavaScript `augmented_assignment_expression`.
+    AugAssign,
+    /// JavaScript `class_declaration`.
+    ClassDecl,
+    /// Python `for_statement`, `for_in_clause`; JavaScript `for_in_statement`.
+    Loop,
+    /// Python `as_pattern_target`, `named_expression`.
+    Target,
+    /// Python `except_clause`; JavaScript `catch_clause`.
+    Catch,
+    /// Python `attribute`; JavaScript `member_expression`.
+    Access,
+    /// `identifier`.
+    Identifier,
+    /// `string` (the walk may not go into it).
+    String,
+}
+
+/// The kinds with a [`Role`] other than [`Role::Other`], per family (`None`: both).
+const ROLE_KINDS: &[(Option<Family>, &str, Role)] = {
+    use Family::{JavaScript as Js, Python as Py};
+    &[
+        (None, "identifier", Role::Identifier),
+        (None, "string", Role::String),
+        (None, "import_statement", Role::Import),
+        (Some(Py), "call", Role::Call),
+        (Some(Py), "import_from_statement", Role::ImportFrom),
+        (Some(Py), "function_definition", Role::Function),
+        (Some(Py), "class_definition", Role::Function),
+        (Some(Py), "lambda", Role::Lambda),
+        (Some(Py), "assignment", Role::Assign),
+        (Some(Py), "augmented_assignment", Role::AugAssign),
+        (Some(Py), "for_statement", Role::Loop),
+        (Some(Py), "for_in_clause", Role::Loop),
+        (Some(Py), "as_pattern_target", Role::Target),
+        (Some(Py), "named_expression", Role::Target),
+        (Some(Py), "except_clause", Role::Catch),
+        (Some(Py), "attribute", Role::Access),
+        (Some(Js), "call_expression", Role::Call),
+        (Some(Js), "new_expression", Role::Call),
+        (Some(Js), "function_declaration", Role::Function),
+        (Some(Js), "generator_function_declaration", Role::Function),
+        (Some(Js), "function_expression", Role::Function),
+        (Some(Js), "generator_function", Role::Function),
+        (Some(Js), "arrow_function", Role::Function),
+        (Some(Js), "method_definition", Role::Function),
+        (Some(Js), "variable_declarator", Role::Declarator),
+        (Some(Js), "assignment_expression", Role::Assign),
+        (Some(Js), "augmented_assignment_expression", Role::AugAssign),
+        (Some(Js), "class_declaration", Role::ClassDecl),
+        (Some(Js), "for_in_statement", Role::Loop),
+        (Some(Js), "catch_clause", Role::Catch),
+        (Some(Js), "member_expression", Role::Access),
+    ]
+};
+
+impl Role {
+    fn of(family: Family, kind: &str) -> Role {
+        ROLE_KINDS
+            .iter()
+            .find(|(f, k, _)| f.is_none_or(|f| f == family) && *k == kind)
+            .map_or(Role::Other, |(_, _, r)| *r)
+    }
+}
+
+/// Per grammar (keyed by its kind table) and family: the [`Role`] of every kind id, built
+/// once per process.
+pub(crate) fn roles(kinds: &'static [&'static str], family: Family) -> &'static [Role] {
+    type Tables = Vec<(usize, Family, &'static [Role])>;
+    static ROLES: std::sync::Mutex<Tables> = std::sync::Mutex::new(Vec::new());
+    let mut t = ROLES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let key = kinds.as_ptr() as usize;
+    if let Some((_, _, r)) = t.iter().find(|(k, f, _)| *k == key && *f == family) {
+        return r;
+    }
+    let r: &'static [Role] = Box::leak(
+        kinds
+            .iter()
+            .map(|k| Role::of(family, k))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    t.push((key, family, r));
+    r
+}
+
 /// The named kinds a string literal's node (`string`) can hold, per family. A plain string
 /// (see [`Model::build_with`]) holds only these, and no code.
 pub fn string_insides(family: Family) -> &'static [&'static str] {
@@ -152,6 +261,31 @@ pub(crate) fn access_object(node: Node<'_>) -> Option<Node<'_>> {
     node.named_child(0)
         .filter(|o| o.start_byte() == node.start_byte())
         .or_else(|| node.field("object"))
+}
+
+/// The `object` child of `node`, read cheaply for an attribute or member access
+/// ([`access_object`]).
+pub(crate) fn object_of(node: Node<'_>) -> Option<Node<'_>> {
+    match node.kind_name() {
+        "attribute" | "member_expression" => access_object(node),
+        // A leaf: no fields.
+        "identifier" => None,
+        _ => node.field("object"),
+    }
+}
+
+/// The `function` child of a call (`None` for a JavaScript `new`, whose callee is its
+/// `constructor`): a Python `call`'s or JavaScript `call_expression`'s first named child
+/// when that starts where the call does (cheaper than a field lookup), else the field.
+pub(crate) fn call_function(node: Node<'_>) -> Option<Node<'_>> {
+    match node.kind_name() {
+        "call" | "call_expression" => node
+            .named_child(0)
+            .filter(|f| f.start_byte() == node.start_byte())
+            .or_else(|| node.field("function")),
+        "new_expression" => None,
+        _ => node.field("function"),
+    }
 }
 
 /// A node of the model's walk and the next of its named children to visit.
@@ -241,53 +375,64 @@ impl<'t> Model<'t> {
         // Each node's kind is read once, by id, for the visitors and the patterns alike.
         let names = crate::fields::kind_names(&tree.language());
         let python = family == Family::Python;
-        // Returns true when the walk need not go into the node.
-        let mut enter = |m: &mut Model<'t>, node: Node<'t>, up: [Option<Node<'t>>; 3]| {
+        let roles = roles(names, family);
+        // Returns whether the walk need not go into the node, and the scope it opens.
+        let mut enter = |m: &mut Model<'t>, node: Node<'t>| -> (bool, Option<ScopeId>) {
             let id = node.kind_id();
-            let kind = match names.get(usize::from(id)) {
-                Some(k) => *k,
-                None => node.kind_name(),
-            };
+            let role = roles.get(usize::from(id)).copied().unwrap_or(Role::Other);
             while stack.len() > 1 && node.start_byte() >= stack[stack.len() - 1].0 {
                 stack.pop();
             }
-            let scope = stack[stack.len() - 1].1;
-            let opened = match family {
-                Family::Python => m.visit_python(node, kind, scope, ref_names),
-                Family::JavaScript => m.visit_js(node, kind, scope, ref_names),
+            let opened = if role == Role::Other || role == Role::String {
+                None
+            } else {
+                let kind = match names.get(usize::from(id)) {
+                    Some(k) => *k,
+                    None => node.kind_name(),
+                };
+                let scope = stack[stack.len() - 1].1;
+                match family {
+                    Family::Python => m.visit_python(node, role, kind, scope, ref_names),
+                    Family::JavaScript => m.visit_js(node, role, kind, scope, ref_names),
+                }
             };
             if let Some(s) = opened {
                 stack.push((node.end_byte(), s));
-                if let Some(scope) = m.scopes.get_mut(s) {
-                    scope.up = up;
-                }
             }
             if let Some(v) = visit.as_deref_mut() {
                 v(node, id);
             }
-            skip_string_insides
-                && kind == "string"
+            let skip = skip_string_insides
+                && role == Role::String
                 && if python {
                     plain_python_string(node, m.text)
                 } else {
                     !node.has_error()
-                }
+                };
+            (skip, opened)
         };
         // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,
         // and stepping through them with a cursor costs hundreds of instructions each.
         // `named_child(i)` scans the children from the first, so a node with many children
         // has them listed once, with a cursor.
         let root = tree.root_node();
-        enter(&mut m, root, [None; 3]);
+        enter(&mut m, root);
         let mut walk: Vec<Frame<'t>> = vec![Frame::new(root)];
         while let Some(top) = walk.last_mut() {
             let Some(child) = top.next() else {
                 walk.pop();
                 continue;
             };
-            let n = walk.len();
-            let up = [1, 2, 3].map(|k| n.checked_sub(k).map(|i| walk[i].node()));
-            if !enter(&mut m, child, up) {
+            let (skip, opened) = enter(&mut m, child);
+            if let Some(s) = opened {
+                // The opener's ancestors, as the walk has them (few nodes open a scope).
+                let n = walk.len();
+                let up = [1, 2, 3].map(|k| n.checked_sub(k).map(|i| walk[i].node()));
+                if let Some(scope) = m.scopes.get_mut(s) {
+                    scope.up = up;
+                }
+            }
+            if !skip {
                 walk.push(Frame::new(child));
             }
         }
@@ -522,6 +667,18 @@ impl<'t> Model<'t> {
         })
     }
 
+    /// The text of `node`'s `attribute` or `property` child, read cheaply for an attribute
+    /// or member access ([`Model::access_member`]).
+    pub(crate) fn member_of(&self, node: Node<'t>) -> Option<&'t str> {
+        match node.kind_name() {
+            "attribute" | "member_expression" => self.access_member(node),
+            _ => node
+                .field("attribute")
+                .or_else(|| node.field("property"))
+                .map(|p| self.src(p)),
+        }
+    }
+
     /// Strips parentheses, type assertions and non-null assertions.
     pub fn unwrap(&self, mut node: Node<'t>) -> Node<'t> {
         for _ in 0..64 {
@@ -686,7 +843,7 @@ impl<'t> Model<'t> {
     }
 
     fn call_kind(&self, node: Node<'t>, scope: ScopeId, depth: usize) -> Kind {
-        let Some(func) = node.field("function") else {
+        let Some(func) = call_function(node) else {
             return Kind::Dynamic;
         };
         let func = self.unwrap(func);
@@ -764,8 +921,7 @@ impl<'t> Model<'t> {
                     .is_some_and(|(v, s)| {
                         v.id() != node.id() && self.is_stringish_shallow(v, s, depth + 1)
                     }),
-                "call" | "call_expression" => node
-                    .field("function")
+                "call" | "call_expression" => call_function(node)
                     .map(|f| self.unwrap(f))
                     .filter(|f| matches!(f.kind_name(), "attribute" | "member_expression"))
                     .and_then(|f| f.field("object"))
@@ -911,7 +1067,7 @@ impl<'t> Model<'t> {
 
     /// The callee of a call node (`function` or `constructor`).
     pub fn callee(&self, call: Node<'t>) -> Option<Node<'t>> {
-        call.field("function")
+        call_function(call)
             .or_else(|| call.field("constructor"))
             .map(|n| self.unwrap(n))
     }
@@ -1113,7 +1269,7 @@ impl<'t> Model<'t> {
         if !text.starts_with("require") && !text.starts_with("import") {
             return None;
         }
-        let func = call.field("function")?;
+        let func = call_function(call)?;
         let is_require = match func.kind_name() {
             "import" => true,
             "identifier" => self.src(func) == "require" && self.lookup(scope, "require").is_none(),
@@ -1343,8 +1499,38 @@ mod tests {
         }
     }
 
+    /// Every kind the walk's role table names is a kind of each grammar of its family (a
+    /// misspelt or renamed kind would silently never be visited), and the table built for a
+    /// grammar gives each kind id its role.
+    #[test]
+    fn role_kinds_exist_in_their_grammars() {
+        for lang in [
+            Language::Python,
+            Language::JavaScript,
+            Language::TypeScript,
+            Language::Tsx,
+        ] {
+            let grammar = lang.grammar();
+            let family = lang.family();
+            let kinds = crate::fields::kind_names(&grammar);
+            let table = roles(kinds, family);
+            for (f, kind, role) in ROLE_KINDS {
+                if f.is_some_and(|f| f != family) {
+                    continue;
+                }
+                let id = grammar.id_for_node_kind(kind, true);
+                assert_ne!(id, 0, "{lang:?} has no kind {kind}");
+                assert_eq!(table[usize::from(id)], *role, "{lang:?} {kind}");
+            }
+            let other = grammar.id_for_node_kind("comment", true);
+            assert_eq!(table[usize::from(other)], Role::Other, "{lang:?}");
+        }
+    }
+
     /// The member name read off an access's text is its `attribute` / `property` child's
-    /// text, on tricky accesses and on every access in the fixtures.
+    /// text, on tricky accesses and on every access in the fixtures; the cheap readings of a
+    /// call's `function` and of any node's `object`, `attribute` or `property` child agree
+    /// with tree-sitter's fields on every node.
     #[test]
     fn trailing_member_is_the_property_child() {
         let mut samples: Vec<(Language, String)> = vec![
@@ -1354,6 +1540,15 @@ mod tests {
             (
                 Language::JavaScript,
                 "class K extends B { m() { return super.x + import.meta.url + new.target; } }\n/* c */ a /* d */ .b;\n".into(),
+            ),
+            (
+                Language::JavaScript,
+                "f(); a?.(); a.b?.(c)(d); tag`x${y}`; new F(); new F; import('m'); (g)(h); /* c */ f /* d */ (x);\nclass C extends D { constructor() { super(); } }\n".into(),
+            ),
+            (Language::TypeScript, "f<T>(x); new G<T>(); a!(); (a as F)();\n".into()),
+            (
+                Language::Python,
+                "f()\n(g)(h)\na.b(c)(d)\n@dec(x)\ndef k(): pass\nf(  # c\n x)\nprint(x[0].y, x.y[0])\n".into(),
             ),
         ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
@@ -1375,10 +1570,17 @@ mod tests {
             let mut p = tree_sitter::Parser::new();
             p.set_language(&lang.grammar()).unwrap();
             let tree = p.parse(code, None).unwrap();
+            let model = Model::build(&tree, code, lang.family(), &|_| 0, None);
             let mut stack = vec![tree.root_node()];
             while let Some(n) = stack.pop() {
                 let mut c = n.walk();
                 stack.extend(n.named_children(&mut c));
+                let id = |n: Option<Node<'_>>| n.map(|n| n.id());
+                let at = || format!("{lang:?}: {} {}", n.kind_name(), &code[n.byte_range()]);
+                assert_eq!(id(call_function(n)), id(n.field("function")), "{}", at());
+                assert_eq!(id(object_of(n)), id(n.field("object")), "{}", at());
+                let member = n.field("attribute").or_else(|| n.field("property"));
+                assert_eq!(model.member_of(n), member.map(|m| model.src(m)), "{}", at());
                 let field = match n.kind_name() {
                     "attribute" => "attribute",
                     "member_expression" => "property",

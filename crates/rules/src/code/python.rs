@@ -3,20 +3,21 @@
 use crate::fields::FieldExt;
 use tree_sitter::Node;
 
-use super::model::{Bind, Model, ScopeId, REF_RULES, REF_TAINT};
+use super::model::{Bind, Model, Role, ScopeId, REF_RULES, REF_TAINT};
 
 impl<'t> Model<'t> {
     /// Visits one Python node during the model walk; returns a scope it opens.
     pub(crate) fn visit_python(
         &mut self,
         node: Node<'t>,
+        role: Role,
         kind: &'static str,
         scope: ScopeId,
         ref_names: &dyn Fn(&str) -> u8,
     ) -> Option<ScopeId> {
-        match kind {
-            "call" => self.calls.push((node, scope)),
-            "import_statement" => {
+        match role {
+            Role::Call => self.calls.push((node, scope)),
+            Role::Import => {
                 let mut c = node.walk();
                 for ch in node.named_children(&mut c) {
                     match ch.kind_name() {
@@ -38,7 +39,7 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "import_from_statement" => {
+            Role::ImportFrom => {
                 let module = node
                     .field("module_name")
                     .map(|m| compact(self.src(m)))
@@ -66,7 +67,7 @@ impl<'t> Model<'t> {
                     self.bind(scope, local, Bind::Import(q));
                 }
             }
-            "function_definition" | "class_definition" => {
+            Role::Function => {
                 let name = node.field("name").map(|n| self.src(n));
                 if let Some(n) = name {
                     self.bind(scope, n, Bind::Opaque);
@@ -77,14 +78,14 @@ impl<'t> Model<'t> {
                 }
                 return Some(s);
             }
-            "lambda" => {
+            Role::Lambda => {
                 let s = self.open_scope(node, scope, None);
                 if let Some(p) = node.field("parameters") {
                     self.bind_pattern(p, s);
                 }
                 return Some(s);
             }
-            "assignment" => {
+            Role::Assign => {
                 let (Some(left), right) = (node.field("left"), node.field("right")) else {
                     return None;
                 };
@@ -99,18 +100,18 @@ impl<'t> Model<'t> {
                     _ => self.bind_pattern(left, scope),
                 }
             }
-            "augmented_assignment" => {
+            Role::AugAssign => {
                 if let Some(l) = node.field("left").filter(|l| l.kind_name() == "identifier") {
                     self.bind(scope, self.src(l), Bind::Opaque);
                 }
             }
-            "for_statement" | "for_in_clause" => {
+            Role::Loop => {
                 if let Some(l) = node.field("left") {
                     self.bind_pattern(l, scope);
                 }
             }
-            "as_pattern_target" | "named_expression" => {
-                let target = if node.kind_name() == "named_expression" {
+            Role::Target => {
+                let target = if kind == "named_expression" {
                     node.field("name")
                 } else {
                     Some(node)
@@ -119,7 +120,7 @@ impl<'t> Model<'t> {
                     self.bind_pattern(t, scope);
                 }
             }
-            "except_clause" => {
+            Role::Catch => {
                 // `except E as e`: the identifier after `as`.
                 let mut c = node.walk();
                 let mut after_as = false;
@@ -130,7 +131,7 @@ impl<'t> Model<'t> {
                     after_as = ch.kind_name() == "as";
                 }
             }
-            "attribute" => {
+            Role::Access => {
                 if let Some(name) = self.access_member(node) {
                     let want = ref_names(name);
                     if want & REF_RULES != 0 {
@@ -141,7 +142,7 @@ impl<'t> Model<'t> {
                     }
                 }
             }
-            "identifier" => {
+            Role::Identifier => {
                 let want = ref_names(self.src(node));
                 if want & REF_RULES != 0 && self.is_load_identifier(node) {
                     self.refs.push((node, scope));

@@ -17,7 +17,7 @@ use vigil_core::lang::Family;
 use vigil_core::Confidence;
 
 use super::FamilyTaint;
-use crate::code::model::{ArgValue, Bind, Model, ScopeId};
+use crate::code::model::{access_object, object_of, ArgValue, Bind, Model, ScopeId};
 use crate::model::Lit;
 
 /// Loop bodies run at most this many times.
@@ -236,8 +236,7 @@ fn source_aliases<'t>(m: &Model<'t>, ft: &FamilyTaint) -> HashSet<&'t str> {
                 let v = m.unwrap(*v);
                 match v.kind_name() {
                     "identifier" => m.src(v),
-                    "attribute" => v.field("attribute").map_or("", |a| m.src(a)),
-                    "member_expression" => v.field("property").map_or("", |a| m.src(a)),
+                    "attribute" | "member_expression" => m.access_member(v).unwrap_or(""),
                     _ => "",
                 }
             }
@@ -444,7 +443,7 @@ fn function_name<'t>(m: &Model<'t>, f: Node<'t>) -> Option<&'t str> {
         "pair" => p.field("key").map(|n| m.src(n)),
         "assignment_expression" => p.field("left").and_then(|l| match l.kind_name() {
             "identifier" => Some(m.src(l)),
-            "member_expression" => l.field("property").map(|n| m.src(n)),
+            "member_expression" => m.access_member(l),
             _ => None,
         }),
         _ => None,
@@ -1159,13 +1158,12 @@ impl<'a, 't> Engine<'a, 't> {
                 }
                 match method {
                     Some("isdigit" | "isnumeric" | "isdecimal" | "isalnum" | "isidentifier") => {
-                        if let Some(k) = callee.field("object").and_then(|o| self.key(o)) {
+                        if let Some(k) = object_of(callee).and_then(|o| self.key(o)) {
                             then_k.push((k, u64::MAX));
                         }
                     }
                     Some("includes" | "has" | "__contains__") => {
-                        let receiver_clean = callee
-                            .field("object")
+                        let receiver_clean = object_of(callee)
                             .and_then(|o| self.key(o))
                             .is_none_or(|k| !st.contains_key(&k));
                         let first = cond.field("arguments").and_then(|a| a.named_child(0));
@@ -1191,10 +1189,10 @@ impl<'a, 't> Engine<'a, 't> {
                 Some(self.src(node).to_owned())
             }
             "attribute" | "member_expression" => {
-                let obj = node.field("object")?;
-                let prop = node.field("attribute").or_else(|| node.field("property"))?;
+                let obj = access_object(node)?;
+                let prop = self.m.access_member(node)?;
                 let base = self.key(obj)?;
-                Some(format!("{base}.{}", self.src(prop)))
+                Some(format!("{base}.{prop}"))
             }
             _ => None,
         }
@@ -1243,7 +1241,7 @@ impl<'a, 't> Engine<'a, 't> {
                 if let Some(t) = self.param_source(node) {
                     return Some(t);
                 }
-                let obj = node.field("object")?;
+                let obj = object_of(node)?;
                 self.eval(obj, st)
             }
             "subscript" | "subscript_expression" => {
@@ -1438,10 +1436,7 @@ impl<'a, 't> Engine<'a, 't> {
         // Resolving is the costly part: only names whose last segment a source ends with.
         let last = match node.kind_name() {
             "identifier" => self.src(node),
-            _ => node
-                .field("attribute")
-                .or_else(|| node.field("property"))
-                .map_or("", |p| self.src(p)),
+            _ => self.m.member_of(node).unwrap_or(""),
         };
         if !self.ft.source_last.contains(last) && !self.aliases.contains(last) {
             return None;
@@ -1458,9 +1453,8 @@ impl<'a, 't> Engine<'a, 't> {
         if self.frame.summary {
             return None;
         }
-        let obj = self.m.unwrap(node.field("object")?);
-        let prop = node.field("attribute").or_else(|| node.field("property"))?;
-        let prop = self.src(prop);
+        let obj = self.m.unwrap(object_of(node)?);
+        let prop = self.m.member_of(node)?;
         let obj_text = self.src(obj);
         for s in &self.ft.sources {
             if s.params.is_empty() || !s.attributes.iter().any(|a| a == prop) {
@@ -1704,7 +1698,7 @@ impl<'a, 't> Engine<'a, 't> {
         // Containers filled with tainted data are tainted: `out.append(x)`, `list.push(x)`.
         if let (Some(t), Some(m)) = (&arg_t, method) {
             if MUTATORS.contains(&m) {
-                if let Some(k) = callee.field("object").and_then(|o| self.key(o)) {
+                if let Some(k) = object_of(callee).and_then(|o| self.key(o)) {
                     let msg = format!("added to `{k}`");
                     let t = step(t, node, msg);
                     st.insert(k, t);
@@ -1794,8 +1788,7 @@ impl<'a, 't> Engine<'a, 't> {
         if self.ft.source_names.is_exact_only() {
             let last = match callee.kind_name() {
                 "identifier" => Some(self.src(callee)),
-                "attribute" => callee.field("attribute").map(|a| self.src(a)),
-                "member_expression" => callee.field("property").map(|a| self.src(a)),
+                "attribute" | "member_expression" => self.m.access_member(callee),
                 _ => None,
             };
             if last.is_some_and(|l| !self.ft.source_last.contains(l) && !self.aliases.contains(l)) {
@@ -1988,15 +1981,12 @@ impl<'a, 't> Engine<'a, 't> {
             }
             "this" | "self" => out.push(self.src(node).to_owned()),
             "attribute" | "member_expression" => {
-                let (Some(obj), Some(prop)) = (
-                    node.field("object"),
-                    node.field("attribute").or_else(|| node.field("property")),
-                ) else {
+                let (Some(obj), Some(prop)) = (access_object(node), self.m.access_member(node))
+                else {
                     return;
                 };
                 let mut base = Vec::new();
                 self.derived(obj, scope, depth + 1, &mut base);
-                let prop = self.src(prop);
                 for b in base {
                     out.push(format!("{b}.{prop}"));
                 }
@@ -2085,7 +2075,7 @@ impl<'a, 't> Engine<'a, 't> {
         let (name, via_self) = match callee.kind_name() {
             "identifier" => (self.src(callee), false),
             "attribute" | "member_expression" => {
-                let obj = callee.field("object")?;
+                let obj = object_of(callee)?;
                 if !matches!(self.src(obj), "self" | "this" | "cls") {
                     return None;
                 }
