@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU16;
 use std::rc::Rc;
 
+use crate::fields::FieldExt;
 use regex::Regex;
 use tree_sitter::{Language as Grammar, Node, Tree};
 
@@ -720,6 +721,8 @@ impl Resolver<'_> {
 
 struct Compiled {
     root: P,
+    /// What the pattern needs of a call's `function` child, when its root has one.
+    callee: Option<CalleeGuard>,
     /// Per capture id: the predicates on it.
     preds: Vec<Vec<PredOp>>,
     /// The kinds of the nodes every match holds whose text is always the same
@@ -776,6 +779,97 @@ impl Compiled {
                 }
             }
             out
+        })
+    }
+}
+
+/// What a pattern whose root has a `function` child needs of that child, checked at a call
+/// before the matcher runs: most patterns rooted at a call name its method
+/// (`function: (member_expression property: (_) @m (#eq? @m "send"))`), a literal often
+/// found elsewhere in the call's text (`extend(...)` holds `end`), and the matcher costs
+/// thousands of instructions (it lists the children of the nodes it visits).
+#[derive(Debug)]
+struct CalleeGuard {
+    /// The kinds the `function` child can be of (empty: any).
+    kinds: Box<[u16]>,
+    /// The captures on that child's `attribute` / `property` child (the member name), whose
+    /// predicates must hold on the name.
+    member_caps: Box<[u16]>,
+}
+
+impl CalleeGuard {
+    /// The guard of a pattern rooted at `root`, given the grammar's `function` field and its
+    /// member-name fields (`None`: the pattern asks nothing of a `function` child).
+    fn of(root: &P, function: NonZeroU16, members: &[NonZeroU16]) -> Option<CalleeGuard> {
+        let P::Node { children, .. } = root else {
+            return None;
+        };
+        let child = children.iter().find(|c| c.field == Some(function))?;
+        let P::Node {
+            kinds,
+            children: grandchildren,
+            ..
+        } = &child.pat
+        else {
+            return None;
+        };
+        let kinds = match kinds {
+            Kinds::Ids(ids) => ids.clone(),
+            Kinds::Any => Box::default(),
+        };
+        let member_caps: Box<[u16]> = grandchildren
+            .iter()
+            .filter(|c| c.field.is_some_and(|f| members.contains(&f)))
+            .filter_map(|c| match &c.pat {
+                P::Node { captures, .. } => Some(captures.iter().copied()),
+                P::Alt { .. } => None,
+            })
+            .flatten()
+            .collect();
+        (!kinds.is_empty() || !member_caps.is_empty()).then_some(CalleeGuard { kinds, member_caps })
+    }
+
+    /// False when a call whose `function` child `callee` describes cannot match.
+    fn admits(&self, callee: &Callee<'_>, preds: &[Vec<PredOp>]) -> bool {
+        if !self.kinds.is_empty() && !self.kinds.contains(&callee.kind) {
+            return false;
+        }
+        let Some(name) = callee.member else {
+            return true;
+        };
+        self.member_caps.iter().all(|&id| {
+            preds
+                .get(usize::from(id))
+                .is_none_or(|ps| ps.iter().all(|p| p.holds(name)))
+        })
+    }
+}
+
+/// A call's `function` child, as a [`CalleeGuard`] checks it.
+struct Callee<'a> {
+    /// Its kind id.
+    kind: u16,
+    /// The text of its `attribute` / `property` child (the member name), when it is an
+    /// attribute or member access whose name reads off its text (`None`: not known).
+    member: Option<&'a str>,
+}
+
+impl<'a> Callee<'a> {
+    /// The `function` child of `node`, when `node` is a call.
+    fn of(node: Node<'_>, text: &'a str) -> Option<Callee<'a>> {
+        if !matches!(node.kind_name(), "call" | "call_expression") {
+            return None;
+        }
+        let f = super::model::call_function(node)?;
+        let member = match f.kind_name() {
+            "attribute" | "member_expression" => text
+                .get(f.byte_range())
+                .and_then(super::model::trailing_member),
+            _ => None,
+        };
+        Some(Callee {
+            kind: f.kind_id(),
+            member,
         })
     }
 }
@@ -866,6 +960,11 @@ impl Query {
     }
 
     fn resolve(grammar: &Grammar, names: &Names, parsed: &Parsed) -> Result<Query, PatternError> {
+        let function = grammar.field_id_for_name("function");
+        let members: Vec<NonZeroU16> = ["attribute", "property"]
+            .iter()
+            .filter_map(|f| grammar.field_id_for_name(f))
+            .collect();
         let mut capture_names = Vec::new();
         let mut patterns = Vec::new();
         for (ast, preds) in &parsed.patterns {
@@ -892,6 +991,7 @@ impl Query {
             let mut fixed = Vec::new();
             fixed_text_kinds(ast, &mut fixed);
             patterns.push(Compiled {
+                callee: function.and_then(|f| CalleeGuard::of(&root, f, &members)),
                 root,
                 preds: by_cap,
                 fixed,
@@ -1198,6 +1298,8 @@ impl QuerySet {
         let mut short: Option<Option<&str>> = None;
         // Not searched yet / searched (true: the literals found are in `scratch.present`).
         let mut scanned: Option<bool> = None;
+        // The node's callee, if it is a call (read on first use).
+        let mut callee: Option<Option<Callee<'_>>> = None;
         for &(qi, pi) in here.iter().chain(&self.any) {
             let Some((rule, q)) = self.queries.get(qi as usize) else {
                 continue;
@@ -1231,6 +1333,13 @@ impl QuerySet {
                 };
                 if !ok {
                     continue;
+                }
+            }
+            if let Some(g) = &c.callee {
+                if let Some(f) = callee.get_or_insert_with(|| Callee::of(node, text)) {
+                    if !g.admits(f, &c.preds) {
+                        continue;
+                    }
                 }
             }
             let mut caps = std::mem::take(&mut scratch.caps);
@@ -1655,8 +1764,17 @@ mod tests {
 
     /// Every match of `set` in Python `code`: (rule, the text of each capture, in order).
     fn set_matches(set: &QuerySet, code: &str, active: &[bool]) -> Vec<(usize, Vec<String>)> {
+        set_matches_in(&py(), set, code, active)
+    }
+
+    fn set_matches_in(
+        grammar: &Grammar,
+        set: &QuerySet,
+        code: &str,
+        active: &[bool],
+    ) -> Vec<(usize, Vec<String>)> {
         let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&py()).unwrap();
+        parser.set_language(grammar).unwrap();
         let tree = parser.parse(code, None).unwrap();
         let mut found = Vec::new();
         set.matches(&tree, code, active, &mut |rule, _, caps| {
@@ -1668,6 +1786,65 @@ mod tests {
             false
         });
         found
+    }
+
+    /// The callee guards spare the matcher only calls it would not match: the same matches
+    /// with and without them, on calls whose callee is of another kind, names another
+    /// member, or is written so that its name does not read off its text.
+    #[test]
+    fn callee_guards_skip_only_calls_that_cannot_match() {
+        let js = vigil_core::Language::JavaScript.grammar();
+        let cases: [(Grammar, &[&str], &str); 2] = [
+            (
+                js,
+                &[
+                    r#"(call_expression function: (member_expression property: (property_identifier) @m (#match? @m "^(send|end)$")) arguments: (arguments (_) @a)) @c"#,
+                    r#"(call_expression function: (identifier) @f (#eq? @f "eval")) @c"#,
+                    r#"(call_expression function: (member_expression object: (_) @o property: (property_identifier) @m (#not-eq? @m "x"))) @c"#,
+                    r#"(call_expression function: (import)) @c"#,
+                    r#"(call_expression function: (_) @f arguments: (arguments)) @c"#,
+                ],
+                "res.send(x); res.end(1); extend(a); a.b.c.send(1); eval(s); x.eval(s); a.x(); \
+                 a?.send(z); a['send'](1); class K { #send() {} f() { this.#send(2); } }\n\
+                 import('m'); (res.send)(x); res . send (y); res./*c*/send(q); res\n.send(r);\n",
+            ),
+            (
+                py(),
+                &[
+                    r#"(call function: (attribute attribute: (identifier) @m (#eq? @m "execute")) arguments: (argument_list (_) @a)) @c"#,
+                    r#"(call function: (identifier) @f (#any-of? @f "eval" "exec")) @c"#,
+                ],
+                "cur.execute(q)\nexecute(q)\ncur.executemany(q)\neval(x)\nexec(y)\nobj.eval(z)\n\
+                 (cur.execute)(q)\ncur . execute (q)\ncur.\\\n  execute(q)\n",
+            ),
+        ];
+        for (grammar, queries, code) in cases {
+            let parsed: Vec<Parsed> = queries.iter().map(|q| Parsed::parse(q).unwrap()).collect();
+            let (mut set, errors) = QuerySet::new(&grammar, parsed.iter().enumerate());
+            assert!(errors.is_empty(), "{errors:?}");
+            let guarded = set
+                .queries
+                .iter()
+                .filter(|(_, q)| q.patterns.iter().all(|c| c.callee.is_some()))
+                .count();
+            let want = queries
+                .iter()
+                .filter(|q| !q.contains("function: (_)"))
+                .count();
+            assert_eq!(guarded, want, "every query but `function: (_)` has a guard");
+            let active = vec![true; queries.len()];
+            let mut with = set_matches_in(&grammar, &set, code, &active);
+            for (_, q) in &mut set.queries {
+                for c in &mut q.patterns {
+                    c.callee = None;
+                }
+            }
+            let mut without = set_matches_in(&grammar, &set, code, &active);
+            with.sort();
+            without.sort();
+            assert_eq!(with, without);
+            assert!(with.len() >= 5, "{with:?}");
+        }
     }
 
     /// Many patterns at one kind share one search of the node's text: each still matches
