@@ -13,6 +13,7 @@ pub(crate) mod fields;
 pub mod fixtures;
 mod gate;
 pub mod model;
+mod names;
 pub mod secrets;
 pub mod taint;
 

@@ -59,7 +59,7 @@ struct FamilyRules {
     call_prefix: Vec<(String, usize)>,
     call_method: HashMap<String, Vec<usize>>,
     ref_exact: HashMap<String, Vec<usize>>,
-    ref_last: HashSet<String>,
+    ref_last: crate::names::NameSet,
     imports: Vec<(String, usize)>,
     texts: Vec<usize>,
     /// The query rules' patterns, resolved per language of the family (in `Family::languages()`
@@ -172,7 +172,7 @@ impl FamilyRules {
             call_prefix: Vec::new(),
             call_method: HashMap::default(),
             ref_exact: HashMap::default(),
-            ref_last: HashSet::default(),
+            ref_last: crate::names::NameSet::default(),
             imports: Vec::new(),
             texts: Vec::new(),
             queries: Vec::new(),

@@ -179,7 +179,7 @@ pub(crate) struct FamilyTaint {
     pub(crate) source_last: FxHashSet<String>,
     /// `source_last` and the attributes of parameter sources (`request.GET`): the references
     /// the model records for the pass ([`Model::taint_refs`]).
-    pub(crate) ref_last: FxHashSet<String>,
+    pub(crate) ref_last: crate::names::NameSet,
     /// Call sinks -> (rule, sink).
     pub(crate) call_sinks: NameSet<(usize, usize)>,
     /// Assignment sinks -> (rule, sink).
@@ -252,7 +252,7 @@ impl FamilyTaint {
             sources: common.sources.clone(),
             source_names: NameSet::default(),
             source_last: FxHashSet::default(),
-            ref_last: FxHashSet::default(),
+            ref_last: crate::names::NameSet::default(),
             call_sinks: NameSet::default(),
             assign_sinks: NameSet::default(),
             item_sinks: NameSet::default(),
@@ -448,7 +448,7 @@ impl TaintRules {
 
     /// The last segments of the references the taint pass of `family` wants in
     /// [`Model::taint_refs`] (a source may end so); `None` when it has no rules.
-    pub(crate) fn ref_names(&self, family: Family) -> Option<&FxHashSet<String>> {
+    pub(crate) fn ref_names(&self, family: Family) -> Option<&crate::names::NameSet> {
         self.families
             .iter()
             .find(|f| f.family == family)
