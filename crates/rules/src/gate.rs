@@ -294,9 +294,11 @@ impl Gate {
             return None;
         }
         // The search below steps the automaton itself: no prefilter (it would only make start
-        // states special).
+        // states special). It feeds the automaton lowercased bytes, so the automaton knows no
+        // uppercase letter: half the byte classes of a case-insensitive one, half the memory
+        // (666 KiB against 1.3 MiB for the JavaScript family), fewer cache misses.
         let dfa = aho_corasick::dfa::Builder::new()
-            .ascii_case_insensitive(true)
+            .ascii_case_insensitive(false)
             .match_kind(MatchKind::Standard)
             .prefilter(false)
             .build(&self.patterns)
@@ -361,7 +363,7 @@ impl Gate {
             // strings match every few dozen bytes of code.
             if let Ok(mut sid) = dfa.start_state(Anchored::No) {
                 for (i, &b) in bytes.iter().enumerate() {
-                    sid = dfa.next_state(Anchored::No, sid, b);
+                    sid = dfa.next_state(Anchored::No, sid, LOWER[usize::from(b)]);
                     if dfa.is_special(sid) && dfa.is_match(sid) {
                         for k in 0..dfa.match_len(sid) {
                             let p = dfa.match_pattern(sid, k).as_usize();
