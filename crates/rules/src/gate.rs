@@ -270,7 +270,7 @@ impl Buckets {
 }
 
 /// ASCII lowercase of every byte.
-static LOWER: [u8; 256] = {
+pub(crate) static LOWER: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {

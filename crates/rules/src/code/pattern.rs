@@ -20,6 +20,8 @@ use std::num::NonZeroU16;
 use std::rc::Rc;
 
 use crate::fields::FieldExt;
+use aho_corasick::automaton::Automaton;
+use aho_corasick::Anchored;
 use regex::Regex;
 use tree_sitter::{Language as Grammar, Node, Tree};
 
@@ -1046,8 +1048,10 @@ struct SetNeeds {
     by_kind: Vec<std::sync::OnceLock<Option<KindSearch>>>,
 }
 
-/// A search for several literals, and the id of each of its patterns.
-type KindSearch = (aho_corasick::AhoCorasick, Vec<u32>);
+/// A search for several literals (an automaton over lowercased bytes, stepped by hand: the
+/// texts are short, and the library's overlapping iterator costs more to set up than to run
+/// on them), and the id of each of its patterns.
+type KindSearch = (aho_corasick::dfa::DFA, Vec<u32>);
 
 impl SetNeeds {
     fn new(queries: &[(usize, Query)], kinds: usize) -> SetNeeds {
@@ -1120,17 +1124,30 @@ impl SetNeeds {
                 .iter()
                 .filter_map(|&i| Some((i, self.literals.get(i as usize)?.as_slice())))
                 .unzip();
-            let ac = super::needs::searcher(&lits)?;
-            Some((ac, ids))
+            // The literals are lowercase; the text is lowercased as it is read.
+            let dfa = aho_corasick::dfa::Builder::new()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .prefilter(false)
+                .build(&lits)
+                .ok()?;
+            Some((dfa, ids))
         });
-        let Some((ac, ids)) = search else {
+        let Some((dfa, ids)) = search else {
             return false;
         };
         present.clear();
         present.resize(self.literals.len().div_ceil(64), 0);
-        for m in ac.find_overlapping_iter(text) {
-            let id = ids[m.pattern().as_usize()] as usize;
-            present[id / 64] |= 1 << (id % 64);
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            return false;
+        };
+        for &b in text.as_bytes() {
+            sid = dfa.next_state(Anchored::No, sid, crate::gate::LOWER[usize::from(b)]);
+            if dfa.is_special(sid) && dfa.is_match(sid) {
+                for k in 0..dfa.match_len(sid) {
+                    let id = ids[dfa.match_pattern(sid, k).as_usize()] as usize;
+                    present[id / 64] |= 1 << (id % 64);
+                }
+            }
         }
         true
     }
@@ -1854,7 +1871,7 @@ mod tests {
         let names = [
             "alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "zeta",
         ];
-        let parsed: Vec<Parsed> = names
+        let mut parsed: Vec<Parsed> = names
             .iter()
             .map(|n| {
                 Parsed::parse(&format!(
@@ -1863,17 +1880,28 @@ mod tests {
                 .unwrap()
             })
             .collect();
+        // A case-insensitive regex: its literal is searched for in any case.
+        parsed.push(
+            Parsed::parse(r#"(call function: (identifier) @f (#match? @f "(?i)^theta$")) @m"#)
+                .unwrap(),
+        );
         assert!(parsed.len() >= COMBINE_FROM);
         let (set, errors) = QuerySet::new(&py(), parsed.iter().enumerate());
         assert!(errors.is_empty(), "{errors:?}");
-        let code = "alpha(1)\nBETA(2)\nx.gamma(3)\nzeta(delta)\nf(kappa_sigma())\nomega()\n";
-        let mut found: Vec<(usize, String)> = set_matches(&set, code, &[true; 8])
+        let code = "alpha(1)\nBETA(2)\nx.gamma(3)\nzeta(delta)\nf(kappa_sigma())\nomega()\n\
+                    ThEtA(4)\n";
+        let mut found: Vec<(usize, String)> = set_matches(&set, code, &[true; 9])
             .into_iter()
             .map(|(rule, caps)| (rule, caps[0].clone()))
             .collect();
         found.sort();
         // `BETA` and `x.gamma` are no `#eq?` match, `delta` and `kappa_sigma` are no callee.
-        let want = [(0, "alpha(1)"), (4, "omega()"), (7, "zeta(delta)")];
+        let want = [
+            (0, "alpha(1)"),
+            (4, "omega()"),
+            (7, "zeta(delta)"),
+            (8, "ThEtA(4)"),
+        ];
         let want: Vec<(usize, String)> = want.iter().map(|(r, t)| (*r, t.to_string())).collect();
         assert_eq!(found, want);
         // The shared search was used at calls.
