@@ -433,7 +433,11 @@ impl<'t> Model<'t> {
                 }
             }
             if !skip {
-                walk.push(Frame::new(child));
+                let frame = Frame::new(child);
+                // A leaf's frame would be popped at once.
+                if !matches!(frame, Frame::Few(_, _, 0)) {
+                    walk.push(frame);
+                }
             }
         }
         m
