@@ -20,8 +20,6 @@ use std::num::NonZeroU16;
 use std::rc::Rc;
 
 use crate::fields::FieldExt;
-use aho_corasick::automaton::Automaton;
-use aho_corasick::Anchored;
 use regex::Regex;
 use tree_sitter::{Language as Grammar, Node, Tree};
 
@@ -1048,9 +1046,9 @@ struct SetNeeds {
     by_kind: Vec<std::sync::OnceLock<Option<KindSearch>>>,
 }
 
-/// A search for several literals (an automaton over lowercased bytes, stepped by hand: the
-/// texts are short, and the library's overlapping iterator costs more to set up than to run
-/// on them), and the id of each of its patterns.
+/// A search for several literals ([`crate::gate::each_lowered_match`]: the texts are short, and
+/// the library's overlapping iterator costs more to set up than to run on them), and the id of
+/// each of its patterns.
 type KindSearch = (aho_corasick::dfa::DFA, Vec<u32>);
 
 impl SetNeeds {
@@ -1124,31 +1122,18 @@ impl SetNeeds {
                 .iter()
                 .filter_map(|&i| Some((i, self.literals.get(i as usize)?.as_slice())))
                 .unzip();
-            // The literals are lowercase; the text is lowercased as it is read.
-            let dfa = aho_corasick::dfa::Builder::new()
-                .match_kind(aho_corasick::MatchKind::Standard)
-                .prefilter(false)
-                .build(&lits)
-                .ok()?;
-            Some((dfa, ids))
+            // The literals are lowercase.
+            Some((crate::gate::lowercase_dfa(&lits)?, ids))
         });
         let Some((dfa, ids)) = search else {
             return false;
         };
         present.clear();
         present.resize(self.literals.len().div_ceil(64), 0);
-        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
-            return false;
-        };
-        for &b in text.as_bytes() {
-            sid = dfa.next_state(Anchored::No, sid, crate::gate::LOWER[usize::from(b)]);
-            if dfa.is_special(sid) && dfa.is_match(sid) {
-                for k in 0..dfa.match_len(sid) {
-                    let id = ids[dfa.match_pattern(sid, k).as_usize()] as usize;
-                    present[id / 64] |= 1 << (id % 64);
-                }
-            }
-        }
+        crate::gate::each_lowered_match(dfa, text.as_bytes(), |k, _| {
+            let id = ids[k] as usize;
+            present[id / 64] |= 1 << (id % 64);
+        });
         true
     }
 
