@@ -1,11 +1,13 @@
 //! Running a command: settings from arguments, the scan, the report, the exit code.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use vigil_core::engine::{scan_paths, ScanSettings};
+use vigil_core::lang::Family;
 use vigil_core::Severity;
 use vigil_report::{Report, TextOptions};
 use vigil_rules::{Catalog, RuleOptions, RuleSet, Selection};
@@ -38,11 +40,66 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn catalog(rule_dirs: &[PathBuf]) -> Result<Catalog> {
-    let mut sources = vigil_rules::embedded_sources();
+    catalog_for(rule_dirs, None)
+}
+
+/// The built-in rules (borrowed from the binary, not copied) and those of `rule_dirs`; the
+/// built-in code rules only of `families` if given (see [`Catalog::load_for`]).
+fn catalog_for(rule_dirs: &[PathBuf], families: Option<&[Family]>) -> Result<Catalog> {
+    let mut sources: Vec<(Cow<'static, str>, Cow<'static, str>)> = vigil_rules::embedded()
+        .map(|(p, t)| (Cow::Borrowed(p), Cow::Borrowed(t)))
+        .collect();
     for d in rule_dirs {
-        sources.extend(vigil_rules::load_dir(d).context("invalid rule folder")?);
+        let user = vigil_rules::load_dir(d).context("invalid rule folder")?;
+        sources.extend(
+            user.into_iter()
+                .map(|(p, t)| (Cow::Owned(p), Cow::Owned(t))),
+        );
     }
-    Catalog::load(&sources).context("invalid rule")
+    Catalog::load_for(&sources, families).context("invalid rule")
+}
+
+/// The language families of a scan's inputs, when they are known before it starts: files
+/// named on the command line, or standard input named by `--stdin-filename`. The rules of the
+/// other family need not load (a third of an on-save scan's start-up). `None`, every rule
+/// loads, when the inputs are discovered (a folder, `--staged`, `--diff`), when a file's
+/// language is not in its name (a shebang may decide), and whenever the other rules make a
+/// difference to the output: SARIF lists every selected rule, `--select` and `--ignore` are
+/// checked against every rule id, and user rules may repeat a built-in id.
+fn known_families(
+    a: &ScanArgs,
+    selection: &Selection,
+    rule_dirs: &[PathBuf],
+) -> Option<Vec<Family>> {
+    if a.format == Format::Sarif
+        || !rule_dirs.is_empty()
+        || !selection.select.is_empty()
+        || !selection.ignore.is_empty()
+        || a.staged
+        || a.diff.is_some()
+    {
+        return None;
+    }
+    let mut families = Vec::new();
+    let mut add = |name: &str| {
+        let family = vigil_core::Language::from_path(name)?.family();
+        if !families.contains(&family) {
+            families.push(family);
+        }
+        Some(())
+    };
+    match &a.stdin_filename {
+        Some(name) => add(name)?,
+        None => {
+            for p in &a.paths {
+                if !p.metadata().is_ok_and(|m| m.is_file()) {
+                    return None;
+                }
+                add(&p.to_string_lossy())?;
+            }
+        }
+    }
+    Some(families)
 }
 
 fn threshold(f: FailOn) -> Option<Severity> {
@@ -159,7 +216,6 @@ fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings, Loaded)> {
     let loaded = load_config(a.config.as_deref())?;
     let mut rule_dirs = a.rule_dirs.clone();
     rule_dirs.extend(loaded.config.rules.iter().cloned());
-    let catalog = catalog(&rule_dirs)?;
     let selection = Selection {
         select: if a.select.is_empty() {
             loaded.config.select.clone()
@@ -173,6 +229,8 @@ fn prepare(a: &ScanArgs) -> Result<(RuleSet, ScanSettings, Loaded)> {
             .cloned()
             .collect(),
     };
+    let families = known_families(a, &selection, &rule_dirs);
+    let catalog = catalog_for(&rule_dirs, families.as_deref())?;
     let unknown = selection.unknown(&catalog.metas());
     if !unknown.is_empty() {
         bail!(

@@ -86,6 +86,41 @@ fn bad_arguments_exit_2() {
 }
 
 #[test]
+fn a_one_file_scan_is_the_same_with_the_other_familys_rules_unloaded() {
+    // Named files of one language load only that family's built-in rules, unless the output
+    // or the arguments need the others.
+    let p = demo();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = p.vigil(args);
+        assert!(code(&o) < 2, "{args:?}: {}", stderr(&o));
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["summary"]["duration_ms"] = serde_json::Value::Null;
+        v
+    };
+    // The same file alone and beside a folder (which loads every rule).
+    let alone = json(&["scan", "--format", "json", "app/vuln.py"]);
+    let all = json(&["scan", "--format", "json", "app/vuln.py", "web/"]);
+    let of_py: Vec<&serde_json::Value> = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "app/vuln.py")
+        .collect();
+    let alone: Vec<&serde_json::Value> = alone["findings"].as_array().unwrap().iter().collect();
+    assert_eq!(alone, of_py);
+    assert!(alone.len() >= 2, "{alone:?}");
+    // `--select` is checked against every rule, whatever the file.
+    let o = p.vigil(&["scan", "--select", "js-child-process-exec", "app/vuln.py"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // SARIF lists every rule.
+    let o = p.vigil(&["scan", "--format", "sarif", "app/vuln.py"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "js-child-process-exec"));
+    assert!(rules.iter().any(|r| r["id"] == "py-eval-dynamic"));
+}
+
+#[test]
 fn select_and_ignore_by_prefix() {
     let p = demo();
     let o = p.vigil(&["scan", "--select", "js-", "--format", "json"]);

@@ -24,7 +24,8 @@ fn main() {
     println!("cargo:rerun-if-changed={}", rules.display());
     let mut files = Vec::new();
     collect(&rules, &mut files);
-    files.sort();
+    // Sorted by the path as a string (all share the root prefix): the loader binary-searches it.
+    files.sort_by_key(|f| f.to_string_lossy().replace('\\', "/"));
     // Each file also goes in as JSON: serde_json reads the whole catalogue several times faster
     // than the TOML parser, and every run loads it. A file that is not valid TOML gets no JSON;
     // it then loads from its TOML text and fails there with the TOML parser's message.

@@ -35,27 +35,41 @@ mod embedded {
 
 /// The built-in rule files: (path relative to the repository, contents).
 pub fn embedded_sources() -> Vec<(String, String)> {
-    embedded::EMBEDDED
-        .iter()
-        .map(|(p, t, _)| ((*p).to_owned(), (*t).to_owned()))
+    embedded()
+        .map(|(p, t)| (p.to_owned(), t.to_owned()))
         .collect()
+}
+
+/// The built-in rule files, borrowed from the binary: (path relative to the repository,
+/// contents). [`Catalog::load`] takes these without a copy.
+pub fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
+    embedded::EMBEDDED.iter().map(|(p, t, _)| (*p, *t))
+}
+
+/// The built-in rule file `(path, text)` is, byte for byte, if any. `EMBEDDED` is sorted by
+/// path (`build.rs`); a text borrowed from it is recognised without comparing its bytes.
+fn builtin(
+    path: &str,
+    text: &str,
+) -> Option<&'static (&'static str, &'static str, Option<&'static str>)> {
+    let i = embedded::EMBEDDED
+        .binary_search_by(|(p, _, _)| (*p).cmp(path))
+        .ok()?;
+    let entry = &embedded::EMBEDDED[i];
+    let same = std::ptr::eq(entry.1.as_ptr(), text.as_ptr()) && entry.1.len() == text.len();
+    (same || entry.1 == text).then_some(entry)
 }
 
 /// True when `(path, text)` is one of the built-in rule files, byte for byte. Those are
 /// validated by the test suite, so loading them skips the costly checks (compiling every regex
 /// and tree-sitter query) that a user's rule file gets; they compile on first use instead.
 pub(crate) fn is_builtin_source(path: &str, text: &str) -> bool {
-    embedded::EMBEDDED
-        .iter()
-        .any(|(p, t, _)| *p == path && *t == text)
+    builtin(path, text).is_some()
 }
 
 /// The JSON form of a built-in rule file (converted at build time), if `(path, text)` is one.
 pub(crate) fn builtin_json(path: &str, text: &str) -> Option<&'static str> {
-    embedded::EMBEDDED
-        .iter()
-        .find(|(p, t, _)| *p == path && *t == text)
-        .and_then(|(_, _, j)| *j)
+    builtin(path, text).and_then(|(_, _, j)| *j)
 }
 
 /// Reads every `*.toml` file under `dir` (recursively, sorted) as rule sources.
@@ -114,15 +128,39 @@ pub struct Catalog {
     user_sources_hash: String,
 }
 
+/// The language family whose rules a built-in rule file holds (`rules/python/...`), if any.
+fn builtin_family(path: &str) -> Option<vigil_core::lang::Family> {
+    let rest = path.strip_prefix("rules/")?;
+    if rest.starts_with("python/") {
+        Some(vigil_core::lang::Family::Python)
+    } else if rest.starts_with("javascript/") {
+        Some(vigil_core::lang::Family::JavaScript)
+    } else {
+        None
+    }
+}
+
 fn is_secret_file(path: &str) -> bool {
     let p = path.replace('\\', "/");
     p.contains("/secrets/") || p.starts_with("secrets/") || p.starts_with("rules/secrets/")
 }
 
 impl Catalog {
-    /// Loads and validates rule sources (embedded ones and user folders together). Secret rule
-    /// files are those under a `secrets/` folder; the others are code rules.
-    pub fn load(sources: &[(String, String)]) -> Result<Catalog, RuleError> {
+    /// Loads and validates rule sources (embedded ones and user folders together): pairs of
+    /// (path, text). Secret rule files are those under a `secrets/` folder; the others are code
+    /// rules.
+    pub fn load<P: AsRef<str>, T: AsRef<str>>(sources: &[(P, T)]) -> Result<Catalog, RuleError> {
+        Catalog::load_for(sources, None)
+    }
+
+    /// [`Catalog::load`], except that the built-in code and taint rules of a language family
+    /// not in `families` are skipped unread (`None`: nothing is skipped). For a scan whose
+    /// inputs are known before it starts, such as one file from an editor: a Python file needs
+    /// none of the JavaScript rules. Secret rules and user rules always load.
+    pub fn load_for<P: AsRef<str>, T: AsRef<str>>(
+        sources: &[(P, T)],
+        families: Option<&[vigil_core::lang::Family]>,
+    ) -> Result<Catalog, RuleError> {
         let mut code = Vec::new();
         let mut secret_sources = Vec::new();
         let mut taint_rules = Vec::new();
@@ -136,11 +174,17 @@ impl Catalog {
             ),
         ];
         for (path, text) in sources {
-            if !is_builtin_source(path, text) {
+            let (path, text) = (path.as_ref(), text.as_ref());
+            let builtin = is_builtin_source(path, text);
+            if !builtin {
                 user_sources.update(path.as_bytes());
                 user_sources.update([0]);
                 user_sources.update(text.as_bytes());
                 user_sources.update([0]);
+            }
+            let unwanted = |f| families.is_some_and(|wanted| !wanted.contains(&f));
+            if builtin && builtin_family(path).is_some_and(unwanted) {
+                continue;
             }
             if taint::spec::is_taint_file(path) {
                 if taint::spec::is_common_file(path) {
@@ -149,9 +193,8 @@ impl Catalog {
                     taint_rules.push(taint::spec::load_taint_rule(path, text)?);
                 }
             } else if is_secret_file(path) {
-                secret_sources.push((path.clone(), text.clone()));
+                secret_sources.push((path, text));
             } else {
-                let builtin = is_builtin_source(path, text);
                 user_code_rules |= !builtin;
                 code.push(load_code_rule_with(path, text, !builtin)?);
             }
@@ -191,7 +234,7 @@ impl Catalog {
 
     /// The built-in rules.
     pub fn builtin() -> Result<Catalog, RuleError> {
-        Catalog::load(&embedded_sources())
+        Catalog::load(&embedded().collect::<Vec<_>>())
     }
 
     /// Every rule's metadata, sorted by id.
@@ -598,6 +641,39 @@ pub(crate) fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builtin_files_are_found_by_path_and_content() {
+        // The lookup binary-searches EMBEDDED: it must be sorted (and have no duplicate path).
+        assert!(embedded::EMBEDDED.windows(2).all(|w| w[0].0 < w[1].0));
+        for (path, text) in embedded() {
+            // Borrowed from the binary (no byte comparison) and copied (compared).
+            assert!(is_builtin_source(path, text), "{path}");
+            let copy = String::from(text);
+            assert!(is_builtin_source(path, copy.as_str()), "{path}");
+            assert!(!is_builtin_source(path, &format!("{text}\n")), "{path}");
+            assert!(!is_builtin_source(&format!("user/{path}"), text), "{path}");
+            // A prefix of a built-in text, borrowed from it, is not that file.
+            assert!(!is_builtin_source(path, &text[..text.len() - 1]), "{path}");
+        }
+    }
+
+    #[test]
+    fn builtin_families_come_from_the_rule_folders() {
+        use vigil_core::lang::Family;
+        let mut seen = [0usize; 3];
+        for (path, _) in embedded() {
+            let slot = match builtin_family(path) {
+                Some(Family::Python) => 0,
+                Some(Family::JavaScript) => 1,
+                None => 2,
+            };
+            seen[slot] += 1;
+            // Only secret rules belong to no family.
+            assert_eq!(slot == 2, is_secret_file(path), "{path}");
+        }
+        assert!(seen.iter().all(|n| *n > 10), "{seen:?}");
+    }
 
     #[test]
     fn every_builtin_rule_file_has_a_json_form_that_loads() {

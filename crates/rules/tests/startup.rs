@@ -82,3 +82,69 @@ fn builtin_rules_read_from_json_equal_the_toml() {
     assert!(a.len() > 300, "{}", a.len());
     assert_eq!(a, b);
 }
+
+#[test]
+fn loading_only_the_inputs_families_finds_the_same() {
+    // An on-save scan of one file loads only the built-in rules of its language family: every
+    // fixture must get the same findings from that catalog as from the whole one.
+    use vigil_core::lang::Family;
+    let all_ids = |c: &Catalog| -> Vec<String> { c.metas().iter().map(|m| m.id.clone()).collect() };
+    let full = Catalog::builtin().unwrap();
+    let full_ids = all_ids(&full);
+    let full = RuleSet::new(full, &Selection::default(), RuleOptions::default()).unwrap();
+    let sources: Vec<(&str, &str)> = vigil_rules::embedded().collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    files.sort();
+    let mut checked = [0usize; 2];
+    for (slot, family) in [Family::Python, Family::JavaScript].into_iter().enumerate() {
+        let only = Catalog::load_for(&sources, Some(&[family])).unwrap();
+        let ids = all_ids(&only);
+        // Fewer rules, none of them missing from the whole catalogue.
+        assert!(ids.len() < full_ids.len() && ids.iter().all(|i| full_ids.contains(i)));
+        let only = RuleSet::new(only, &Selection::default(), RuleOptions::default()).unwrap();
+        for path in &files {
+            let bytes = std::fs::read(path).unwrap();
+            let name = path.to_string_lossy().into_owned();
+            let file = vigil_core::SourceFile::new(name.clone(), &bytes);
+            if file.language.is_some_and(|l| l.family() != family) {
+                continue;
+            }
+            let findings = |rs: &RuleSet| {
+                let mut parse = || {
+                    let lang = file.language?;
+                    match vigil_core::parse::parse(lang, &file.text, None) {
+                        vigil_core::parse::ParseOutcome::Tree(t) => Some(t),
+                        _ => None,
+                    }
+                };
+                let mut out = Vec::new();
+                rs.check_file(&file, &mut parse, &mut out);
+                let mut v: Vec<(String, usize, usize)> = out
+                    .iter()
+                    .map(|f| (f.rule.id.clone(), f.span.start_line, f.span.start_col))
+                    .collect();
+                v.sort();
+                v
+            };
+            let expected = findings(&full);
+            if file.language.is_some() {
+                checked[slot] += expected.len();
+            }
+            assert_eq!(findings(&only), expected, "{name}");
+        }
+    }
+    // Both families' fixtures were scanned and found something.
+    assert!(checked.iter().all(|n| *n > 100), "{checked:?}");
+}

@@ -155,21 +155,22 @@ fn confidence_rank(c: &str) -> u8 {
 impl SecretRuleSet {
     /// Load and compile rules from `(file label, TOML text)` pairs. Every field is validated;
     /// the first problem is returned, naming the file label, the rule id and the field.
-    pub fn load(sources: &[(String, String)]) -> Result<Self, SecretRuleError> {
+    pub fn load<P: AsRef<str>, T: AsRef<str>>(sources: &[(P, T)]) -> Result<Self, SecretRuleError> {
         let mut rules: Vec<SecretRule> = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
         for (file, text) in sources {
+            let (file, text) = (file.as_ref(), text.as_ref());
             // Built-in rule files are validated by the test suite: their regexes compile lazily.
             let eager = !crate::is_builtin_source(file, text);
             for raw in model::parse_file(file, text)? {
                 if let Some(first) = seen.get(&raw.id) {
                     return Err(SecretRuleError::DuplicateId {
-                        file: file.clone(),
+                        file: file.to_owned(),
                         rule: raw.id.clone(),
                         first: first.clone(),
                     });
                 }
-                seen.insert(raw.id.clone(), file.clone());
+                seen.insert(raw.id.clone(), file.to_owned());
                 rules.push(model::compile_rule(file, raw, eager)?);
             }
         }
