@@ -14,6 +14,7 @@ pub mod fixtures;
 mod gate;
 pub mod model;
 mod names;
+mod regexes;
 pub mod secrets;
 pub mod taint;
 

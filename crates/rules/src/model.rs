@@ -1,6 +1,6 @@
 //! The code-rule model: raw TOML (deserialized strictly), validated into compiled rules.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use regex::Regex;
 use serde::Deserialize;
@@ -313,16 +313,15 @@ pub fn valid_id(id: &str, prefix: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct LazyRe {
     source: String,
-    cell: OnceLock<Option<Regex>>,
+    forms: crate::regexes::TwoForms,
 }
 
 impl LazyRe {
     /// The compiled regex (`None` only for a built-in regex that fails to compile, which the
-    /// test suite rules out).
+    /// test suite rules out). Matching goes through [`LazyRe::is_match`] and
+    /// [`LazyRe::for_each_match`], which spare ASCII text the Unicode automata.
     pub fn get(&self) -> Option<&Regex> {
-        self.cell
-            .get_or_init(|| Regex::new(&self.source).ok())
-            .as_ref()
+        self.forms.full(&self.source)
     }
 
     /// The regex's source.
@@ -332,7 +331,12 @@ impl LazyRe {
 
     /// True when the regex compiles and matches `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.get().is_some_and(|r| r.is_match(text))
+        self.forms.is_match(&self.source, text)
+    }
+
+    /// Calls `f` with the byte range of each successive non-overlapping match in `text`.
+    pub fn for_each_match(&self, text: &str, f: impl FnMut(usize, usize)) {
+        self.forms.for_each_match(&self.source, text, f);
     }
 }
 
@@ -343,18 +347,19 @@ fn compile_regex(
     re: &str,
     eager: bool,
 ) -> Result<LazyRe, RuleError> {
-    let cell = OnceLock::new();
-    if eager {
+    let forms = if eager {
         let compiled = Regex::new(re).map_err(|e| {
             RuleError::new(file, format!("invalid regex: {e}"))
                 .rule(id)
                 .field(field)
         })?;
-        let _ = cell.set(Some(compiled));
-    }
+        crate::regexes::TwoForms::with_full(compiled)
+    } else {
+        crate::regexes::TwoForms::default()
+    };
     Ok(LazyRe {
         source: re.to_owned(),
-        cell,
+        forms,
     })
 }
 

@@ -287,9 +287,9 @@ impl FamilyRules {
                 if !path_ok(r, &file.path) {
                     continue;
                 }
-                for m in re.get().into_iter().flat_map(|re| re.find_iter(&file.text)) {
-                    out.push(Finding::new(&r.meta, file, m.start(), m.end()));
-                }
+                re.for_each_match(&file.text, |start, end| {
+                    out.push(Finding::new(&r.meta, file, start, end));
+                });
             }
         }
         let needs_tree = self.rules.iter().enumerate().any(|(i, r)| {

@@ -217,8 +217,8 @@ impl PredOp {
             PredOp::Eq(s) => text == s,
             PredOp::NotEq(s) => text != s,
             PredOp::AnyOf(v) => v.iter().any(|s| s == text),
-            PredOp::Match(re) => re.get().is_some_and(|r| r.is_match(text)),
-            PredOp::NotMatch(re) => re.get().is_some_and(|r| !r.is_match(text)),
+            PredOp::Match(re) => re.matches(text) == Some(true),
+            PredOp::NotMatch(re) => re.matches(text) == Some(false),
         }
     }
 }
@@ -228,14 +228,13 @@ impl PredOp {
 struct LazyRegex {
     source: String,
     at: usize,
-    cell: std::sync::OnceLock<Option<Regex>>,
+    forms: crate::regexes::TwoForms,
 }
 
 impl LazyRegex {
-    fn get(&self) -> Option<&Regex> {
-        self.cell
-            .get_or_init(|| Regex::new(&self.source).ok())
-            .as_ref()
+    /// Whether the regex matches somewhere in `text`; `None` if it does not compile.
+    fn matches(&self, text: &str) -> Option<bool> {
+        self.forms.matches(&self.source, text)
     }
 
     fn check(&self, name: &str) -> Result<(), PatternError> {
@@ -432,7 +431,7 @@ impl Parser<'_> {
             Ok(LazyRegex {
                 source: s,
                 at,
-                cell: std::sync::OnceLock::new(),
+                forms: crate::regexes::TwoForms::default(),
             })
         };
         let op = match name.as_str() {
@@ -558,7 +557,7 @@ impl Parsed {
         let re = LazyRegex {
             source: regex.to_owned(),
             at: 0,
-            cell: std::sync::OnceLock::new(),
+            forms: crate::regexes::TwoForms::default(),
         };
         let op = if negate {
             PredOp::NotMatch(re)
