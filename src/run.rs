@@ -61,7 +61,7 @@ fn catalog_for(rule_dirs: &[PathBuf], families: Option<&[Family]>) -> Result<Cat
 
 /// The language families of a scan's inputs, when they are known before it starts: files
 /// named on the command line, or standard input named by `--stdin-filename`. The rules of the
-/// other family need not load (a third of an on-save scan's start-up). `None`, every rule
+/// other family need not load (a quarter of an on-save scan's start-up). `None`, every rule
 /// loads, when the inputs are discovered (a folder, `--staged`, `--diff`), when a file's
 /// language is not in its name (a shebang may decide), and whenever the other rules make a
 /// difference to the output: SARIF lists every selected rule, `--select` and `--ignore` are

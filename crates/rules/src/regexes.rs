@@ -20,8 +20,18 @@ use regex_syntax::hir::{
 /// The two compiled forms of one regex (its source is kept by the owner).
 #[derive(Debug, Default)]
 pub(crate) struct TwoForms {
-    ascii: OnceLock<Option<meta::Regex>>,
+    ascii: OnceLock<Option<Ascii>>,
     full: OnceLock<Option<Regex>>,
+}
+
+/// A regex's ASCII restriction.
+#[derive(Debug)]
+enum Ascii {
+    /// It matches no ASCII text (the regex needs a non-ASCII character, as the Trojan Source
+    /// rule does): nothing to search, where a compiled regex that can never match would still
+    /// scan the whole text.
+    Never,
+    Regex(meta::Regex),
 }
 
 impl Clone for TwoForms {
@@ -47,7 +57,7 @@ impl TwoForms {
         self.full.get_or_init(|| Regex::new(source).ok()).as_ref()
     }
 
-    fn ascii(&self, source: &str) -> Option<&meta::Regex> {
+    fn ascii(&self, source: &str) -> Option<&Ascii> {
         self.ascii.get_or_init(|| compile_ascii(source)).as_ref()
     }
 
@@ -59,8 +69,10 @@ impl TwoForms {
     /// Whether the regex matches somewhere in `text`; `None` if it does not compile.
     pub(crate) fn matches(&self, source: &str, text: &str) -> Option<bool> {
         if text.is_ascii() {
-            if let Some(re) = self.ascii(source) {
-                return Some(re.is_match(text.as_bytes()));
+            match self.ascii(source) {
+                Some(Ascii::Never) => return Some(false),
+                Some(Ascii::Regex(re)) => return Some(re.is_match(text.as_bytes())),
+                None => {}
             }
         }
         self.full(source).map(|re| re.is_match(text))
@@ -69,11 +81,15 @@ impl TwoForms {
     /// Calls `f` with the byte range of each successive non-overlapping match in `text`.
     pub(crate) fn for_each_match(&self, source: &str, text: &str, mut f: impl FnMut(usize, usize)) {
         if text.is_ascii() {
-            if let Some(re) = self.ascii(source) {
-                for m in re.find_iter(text.as_bytes()) {
-                    f(m.start(), m.end());
+            match self.ascii(source) {
+                Some(Ascii::Never) => return,
+                Some(Ascii::Regex(re)) => {
+                    for m in re.find_iter(text.as_bytes()) {
+                        f(m.start(), m.end());
+                    }
+                    return;
                 }
-                return;
+                None => {}
             }
         }
         if let Some(re) = self.full(source) {
@@ -86,13 +102,20 @@ impl TwoForms {
 
 /// The ASCII restriction of `source`, compiled; `None` if it does not parse (the full form
 /// then does not compile either).
-fn compile_ascii(source: &str) -> Option<meta::Regex> {
+fn compile_ascii(source: &str) -> Option<Ascii> {
     // The parser's defaults are the regex crate's.
     let hir = regex_syntax::ParserBuilder::new()
         .build()
         .parse(source)
         .ok()?;
-    meta::Builder::new().build_from_hir(&ascii_only(&hir)).ok()
+    let ascii = ascii_only(&hir);
+    if matches_nothing(&ascii) {
+        return Some(Ascii::Never);
+    }
+    meta::Builder::new()
+        .build_from_hir(&ascii)
+        .ok()
+        .map(Ascii::Regex)
 }
 
 /// `hir` restricted to ASCII text: it matches an ASCII text exactly where `hir` does.
@@ -138,6 +161,20 @@ fn ascii_only(hir: &Hir) -> Hir {
         }),
         HirKind::Concat(subs) => Hir::concat(subs.iter().map(ascii_only).collect()),
         HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(ascii_only).collect()),
+    }
+}
+
+/// True when `hir` matches no text at all. (Its `minimum_len` is `None` then, but also for an
+/// alternation of which one branch matches nothing.)
+fn matches_nothing(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => false,
+        HirKind::Class(Class::Unicode(class)) => class.ranges().is_empty(),
+        HirKind::Class(Class::Bytes(class)) => class.ranges().is_empty(),
+        HirKind::Repetition(rep) => rep.min > 0 && matches_nothing(&rep.sub),
+        HirKind::Capture(cap) => matches_nothing(&cap.sub),
+        HirKind::Concat(subs) => subs.iter().any(matches_nothing),
+        HirKind::Alternation(subs) => subs.iter().all(matches_nothing),
     }
 }
 
@@ -215,10 +252,13 @@ mod tests {
             for text in &texts {
                 let want: Vec<(usize, usize)> =
                     full.find_iter(text).map(|m| (m.start(), m.end())).collect();
-                let got: Vec<(usize, usize)> = ascii
-                    .find_iter(text.as_bytes())
-                    .map(|m| (m.start(), m.end()))
-                    .collect();
+                let got: Vec<(usize, usize)> = match &ascii {
+                    Ascii::Never => Vec::new(),
+                    Ascii::Regex(re) => re
+                        .find_iter(text.as_bytes())
+                        .map(|m| (m.start(), m.end()))
+                        .collect(),
+                };
                 assert_eq!(got, want, "{source:?} on {text:?}");
                 let two = TwoForms::default();
                 assert_eq!(two.is_match(source, text), full.is_match(text));
@@ -239,6 +279,16 @@ mod tests {
         assert_eq!(seen, ["\u{202E} admin"]);
         // Only the form a text needed was compiled.
         assert!(two.ascii.get().is_none());
+        // On ASCII text a pattern that needs a non-ASCII character is not even searched.
+        assert!(!two.is_match(bidi, "x = 1 # admin"));
+        assert!(matches!(two.ascii.get(), Some(Some(Ascii::Never))));
+        assert!(matches!(compile_ascii(r"\w+"), Some(Ascii::Regex(_))));
+        assert!(matches!(compile_ascii(r"é|x"), Some(Ascii::Regex(_))));
+        assert!(matches!(
+            compile_ascii(r"(é|\x{2066})+a"),
+            Some(Ascii::Never)
+        ));
+        assert!(matches!(compile_ascii(r"(é)*a"), Some(Ascii::Regex(_))));
         assert!(TwoForms::default().is_match(r"\w+é", "déjà vu é"));
         assert!(!TwoForms::default().is_match(r"(?i)straße", "STRASSE"));
         assert!(TwoForms::default().is_match(r"(?i)k", "\u{212A}"));
