@@ -556,7 +556,7 @@ fn rules_test(dir: &Path, fixtures: Option<&Path>) -> Result<u8> {
     if sources.is_empty() {
         bail!("{}: no rule files (*.toml)", dir.display());
     }
-    let catalog = Catalog::load(&sources).context("invalid rule")?;
+    let catalog = Catalog::load_with_examples(&sources).context("invalid rule")?;
     let ids: std::collections::HashSet<String> =
         catalog.metas().iter().map(|m| m.id.clone()).collect();
     let mut failures = catalog.secrets.check_examples();

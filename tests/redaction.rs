@@ -14,7 +14,7 @@ fn secret_rules() -> SecretRuleSet {
         .into_iter()
         .filter(|(p, _)| p.starts_with("rules/secrets/"))
         .collect();
-    SecretRuleSet::load(&sources).unwrap()
+    SecretRuleSet::load_with_examples(&sources).unwrap()
 }
 
 #[test]

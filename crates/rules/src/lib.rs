@@ -151,7 +151,16 @@ impl Catalog {
     /// (path, text). Secret rule files are those under a `secrets/` folder; the others are code
     /// rules.
     pub fn load<P: AsRef<str>, T: AsRef<str>>(sources: &[(P, T)]) -> Result<Catalog, RuleError> {
-        Catalog::load_for(sources, None)
+        Catalog::load_inner(sources, None, false)
+    }
+
+    /// [`Catalog::load`], keeping every secret rule's `tp` and `fp` examples, built-in ones
+    /// too (a scan's catalogue has none for the built-in rules), for
+    /// [`secrets::SecretRuleSet::check_examples`].
+    pub fn load_with_examples<P: AsRef<str>, T: AsRef<str>>(
+        sources: &[(P, T)],
+    ) -> Result<Catalog, RuleError> {
+        Catalog::load_inner(sources, None, true)
     }
 
     /// [`Catalog::load`], except that the built-in code and taint rules of a language family
@@ -161,6 +170,14 @@ impl Catalog {
     pub fn load_for<P: AsRef<str>, T: AsRef<str>>(
         sources: &[(P, T)],
         families: Option<&[vigil_core::lang::Family]>,
+    ) -> Result<Catalog, RuleError> {
+        Catalog::load_inner(sources, families, false)
+    }
+
+    fn load_inner<P: AsRef<str>, T: AsRef<str>>(
+        sources: &[(P, T)],
+        families: Option<&[vigil_core::lang::Family]>,
+        examples: bool,
     ) -> Result<Catalog, RuleError> {
         let mut code = Vec::new();
         let mut secret_sources = Vec::new();
@@ -200,7 +217,12 @@ impl Catalog {
                 code.push(load_code_rule_with(path, text, !builtin)?);
             }
         }
-        let secrets = secrets::SecretRuleSet::load(&secret_sources).map_err(|e| {
+        let secrets = if examples {
+            secrets::SecretRuleSet::load_with_examples(&secret_sources)
+        } else {
+            secrets::SecretRuleSet::load(&secret_sources)
+        };
+        let secrets = secrets.map_err(|e| {
             let msg = e.to_string();
             RuleError::new(
                 msg.split(':').next().unwrap_or("rules/secrets"),

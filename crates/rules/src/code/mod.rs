@@ -86,8 +86,9 @@ impl CodeRules {
     /// the test suite compiles). A query that then fails to compile runs no query rule.
     pub fn compile_with(rules: Vec<CodeRule>, eager: bool) -> Result<CodeRules, RuleError> {
         let mut families = Vec::new();
-        for fam in [Family::Python, Family::JavaScript] {
-            let rs: Vec<CodeRule> = rules.iter().filter(|r| r.family == fam).cloned().collect();
+        let (python, javascript): (Vec<CodeRule>, Vec<CodeRule>) =
+            rules.into_iter().partition(|r| r.family == Family::Python);
+        for (fam, rs) in [(Family::Python, python), (Family::JavaScript, javascript)] {
             let fr = FamilyRules::compile(fam, rs)?;
             if eager {
                 for (lang, cell) in fam.languages().iter().zip(&fr.queries) {

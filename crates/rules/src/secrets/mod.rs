@@ -154,15 +154,33 @@ fn confidence_rank(c: &str) -> u8 {
 
 impl SecretRuleSet {
     /// Load and compile rules from `(file label, TOML text)` pairs. Every field is validated;
-    /// the first problem is returned, naming the file label, the rule id and the field.
+    /// the first problem is returned, naming the file label, the rule id and the field. The
+    /// built-in rules come without their `tp` and `fp` examples (empty): scanning needs none;
+    /// [`SecretRuleSet::load_with_examples`] keeps them.
     pub fn load<P: AsRef<str>, T: AsRef<str>>(sources: &[(P, T)]) -> Result<Self, SecretRuleError> {
+        Self::load_inner(sources, false)
+    }
+
+    /// [`SecretRuleSet::load`], with every rule's examples, built-in ones too (for
+    /// [`SecretRuleSet::check_examples`] and tests).
+    pub fn load_with_examples<P: AsRef<str>, T: AsRef<str>>(
+        sources: &[(P, T)],
+    ) -> Result<Self, SecretRuleError> {
+        Self::load_inner(sources, true)
+    }
+
+    fn load_inner<P: AsRef<str>, T: AsRef<str>>(
+        sources: &[(P, T)],
+        examples: bool,
+    ) -> Result<Self, SecretRuleError> {
         let mut rules: Vec<SecretRule> = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
         for (file, text) in sources {
             let (file, text) = (file.as_ref(), text.as_ref());
             // Built-in rule files are validated by the test suite: their regexes compile lazily.
             let eager = !crate::is_builtin_source(file, text);
-            for raw in model::parse_file(file, text)? {
+            let (raws, with_examples) = model::parse_file(file, text, examples)?;
+            for raw in raws {
                 if let Some(first) = seen.get(&raw.id) {
                     return Err(SecretRuleError::DuplicateId {
                         file: file.to_owned(),
@@ -171,7 +189,7 @@ impl SecretRuleSet {
                     });
                 }
                 seen.insert(raw.id.clone(), file.to_owned());
-                rules.push(model::compile_rule(file, raw, eager)?);
+                rules.push(model::compile_rule(file, raw, eager, with_examples)?);
             }
         }
         let mut patterns: Vec<String> = Vec::new();

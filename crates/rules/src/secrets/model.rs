@@ -110,7 +110,10 @@ pub(crate) struct RawRule {
     pub placeholder_filter: bool,
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Absent only from a built-in file's JSON form (see [`parse_file`]).
+    #[serde(default)]
     pub tp: Vec<String>,
+    #[serde(default)]
     pub fp: Vec<String>,
 }
 
@@ -282,11 +285,20 @@ pub(crate) fn parse_json(json: &str) -> Option<Vec<RawRule>> {
 }
 
 /// Parse one file into raw rules, reporting parse errors with the rule id when it can be found.
-pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<RawRule>, SecretRuleError> {
-    // Built-in files: the JSON form converted at build time (they are valid by the test suite;
-    // should one not load, the TOML path below reports why).
-    if let Some(rules) = crate::builtin_json(file, text).and_then(parse_json) {
-        return Ok(rules);
+/// Also says whether the rules came with their `tp` and `fp` examples: a built-in file is read
+/// from its JSON form, converted at build time without them (a third of its bytes, and only
+/// tests and `vigil rules test` run them), unless `examples` asks for them.
+pub(crate) fn parse_file(
+    file: &str,
+    text: &str,
+    examples: bool,
+) -> Result<(Vec<RawRule>, bool), SecretRuleError> {
+    // Built-in files are valid by the test suite; should one not load from JSON, the TOML
+    // path below reports why.
+    if !examples {
+        if let Some(rules) = crate::builtin_json(file, text).and_then(parse_json) {
+            return Ok((rules, false));
+        }
     }
     let raw: RawFile = toml::from_str(text).map_err(|e| SecretRuleError::Parse {
         file: file.to_string(),
@@ -312,14 +324,16 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<RawRule>, SecretR
         })?;
         out.push(rule);
     }
-    Ok(out)
+    Ok((out, true))
 }
 
-/// Validate and compile one raw rule; `eager` compiles its regexes now (see [`LazyRegex`]).
+/// Validate and compile one raw rule; `eager` compiles its regexes now (see [`LazyRegex`]);
+/// `examples`: the rule was read with its examples, which must then be there.
 pub(crate) fn compile_rule(
     file: &str,
     raw: RawRule,
     eager: bool,
+    examples: bool,
 ) -> Result<SecretRule, SecretRuleError> {
     let id = raw.id.clone();
     if !is_kebab_id(&id) {
@@ -362,7 +376,7 @@ pub(crate) fn compile_rule(
             "needs at least one non-empty keyword",
         ));
     }
-    if raw.tp.is_empty() {
+    if examples && raw.tp.is_empty() {
         return Err(invalid(
             file,
             &id,
@@ -370,7 +384,7 @@ pub(crate) fn compile_rule(
             "needs at least one true-positive example",
         ));
     }
-    if raw.fp.is_empty() {
+    if examples && raw.fp.is_empty() {
         return Err(invalid(
             file,
             &id,

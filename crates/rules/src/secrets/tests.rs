@@ -49,7 +49,7 @@ fn rule_sources() -> Vec<(String, String)> {
 }
 
 fn builtin() -> SecretRuleSet {
-    match SecretRuleSet::load(&rule_sources()) {
+    match SecretRuleSet::load_with_examples(&rule_sources()) {
         Ok(set) => set,
         Err(e) => panic!("{e}"),
     }
@@ -71,6 +71,41 @@ fn every_rule_example_passes() {
     let set = builtin();
     let failures = set.check_examples();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_scan_loads_the_builtin_rules_alike_but_without_their_examples() {
+    let sources = rule_sources();
+    let scan = SecretRuleSet::load(&sources).unwrap();
+    let full = SecretRuleSet::load_with_examples(&sources).unwrap();
+    assert_eq!(scan.rules().len(), full.rules().len());
+    let key = |r: &SecretRule| {
+        format!(
+            "{:?}",
+            (
+                (&r.id, &r.title, &r.severity, &r.confidence, &r.description),
+                (&r.fix, &r.references, &r.cwe, &r.keywords, &r.regex),
+                (r.entropy, &r.validator, r.generic, &r.file),
+            )
+        )
+    };
+    for (a, b) in scan.rules().iter().zip(full.rules()) {
+        assert!(a.tp.is_empty() && a.fp.is_empty(), "{}", a.id);
+        assert!(!b.tp.is_empty() && !b.fp.is_empty(), "{}", b.id);
+        assert_eq!(key(a), key(b));
+    }
+    // A file that is not built in keeps its examples, and still needs them.
+    let own = SecretRuleSet::load(&[("good.toml".to_string(), GOOD.to_string())]).unwrap();
+    assert_eq!(own.rules()[0].tp, ["tst_ab12cd34"]);
+    for field in ["tp", "fp"] {
+        let text: String = GOOD
+            .lines()
+            .filter(|l| !l.starts_with(&format!("{field} =")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let e = load_err(&text);
+        assert!(e.contains(&format!("`{field}`")), "{e}");
+    }
 }
 
 #[test]

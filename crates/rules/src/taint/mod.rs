@@ -171,7 +171,7 @@ fn last_segment(name: &str) -> &str {
 
 /// The compiled taint rules of one language family.
 pub(crate) struct FamilyTaint {
-    pub(crate) rules: Vec<TaintRule>,
+    pub(crate) rules: Arc<[TaintRule]>,
     pub(crate) sources: Vec<Source>,
     /// Source names -> source index.
     pub(crate) source_names: NameSet<usize>,
@@ -215,19 +215,22 @@ pub(crate) fn literal_segments(name: &str) -> Vec<&str> {
 #[derive(Default)]
 struct Triggers {
     list: Vec<(String, bool)>,
+    /// Where each trigger is in `list` (a family has hundreds: a linear search for each of
+    /// its names was a third of compiling Python's taint rules).
+    index: HashMap<(String, bool), usize>,
 }
 
 impl Triggers {
     fn id(&mut self, text: &str, decorator: bool) -> usize {
-        if let Some(i) = self
-            .list
-            .iter()
-            .position(|(t, d)| t == text && *d == decorator)
-        {
-            return i;
+        let next = self.list.len();
+        let i = *self
+            .index
+            .entry((text.to_owned(), decorator))
+            .or_insert(next);
+        if i == next {
+            self.list.push((text.to_owned(), decorator));
         }
-        self.list.push((text.to_owned(), decorator));
-        self.list.len() - 1
+        i
     }
 
     /// Every literal segment of `name`, each a group of its own.
@@ -240,7 +243,11 @@ impl Triggers {
 }
 
 impl FamilyTaint {
-    fn compile(family: Family, rules: Vec<TaintRule>, common: &Common) -> Result<Self, RuleError> {
+    fn compile(
+        family: Family,
+        rules: Arc<[TaintRule]>,
+        common: &Common,
+    ) -> Result<Self, RuleError> {
         if rules.len() > 64 {
             return Err(RuleError::new(
                 "<taint rules>",
@@ -248,7 +255,7 @@ impl FamilyTaint {
             ));
         }
         let mut ft = FamilyTaint {
-            rules: Vec::new(),
+            rules: Arc::clone(&rules),
             sources: common.sources.clone(),
             source_names: NameSet::default(),
             source_last: FxHashSet::default(),
@@ -328,7 +335,6 @@ impl FamilyTaint {
         needs.dedup();
         ft.triggers = tr.list;
         ft.needs = needs;
-        ft.rules = rules;
         Ok(ft)
     }
 
@@ -381,7 +387,7 @@ pub struct TaintRules {
 
 struct LazyFamily {
     family: Family,
-    rules: Vec<TaintRule>,
+    rules: Arc<[TaintRule]>,
     common: Common,
     compiled: std::sync::OnceLock<Option<FamilyTaint>>,
 }
@@ -390,7 +396,7 @@ impl LazyFamily {
     fn get(&self) -> Option<&FamilyTaint> {
         self.compiled
             .get_or_init(|| {
-                FamilyTaint::compile(self.family, self.rules.clone(), &self.common).ok()
+                FamilyTaint::compile(self.family, Arc::clone(&self.rules), &self.common).ok()
             })
             .as_ref()
     }
@@ -400,8 +406,9 @@ impl TaintRules {
     /// Compiles the selected rules with their language's shared sources and sanitizers.
     pub fn compile(rules: Vec<TaintRule>, commons: &[(Family, Common)]) -> Result<Self, RuleError> {
         let mut families = Vec::new();
-        for fam in [Family::Python, Family::JavaScript] {
-            let rs: Vec<TaintRule> = rules.iter().filter(|r| r.family == fam).cloned().collect();
+        let (python, javascript): (Vec<TaintRule>, Vec<TaintRule>) =
+            rules.into_iter().partition(|r| r.family == Family::Python);
+        for (fam, rs) in [(Family::Python, python), (Family::JavaScript, javascript)] {
             if rs.is_empty() {
                 continue;
             }
@@ -418,7 +425,7 @@ impl TaintRules {
             }
             families.push(LazyFamily {
                 family: fam,
-                rules: rs,
+                rules: rs.into(),
                 common: common.clone(),
                 compiled: std::sync::OnceLock::new(),
             });
