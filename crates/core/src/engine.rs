@@ -150,6 +150,14 @@ impl Input {
             Input::Memory { rel, .. } => rel,
         }
     }
+
+    /// Its size in bytes (0 for a file that cannot be read: it will only get a note).
+    fn size(&self) -> u64 {
+        match self {
+            Input::Disk(c) => std::fs::metadata(&c.abs).map_or(0, |m| m.len()),
+            Input::Memory { bytes, .. } => bytes.len() as u64,
+        }
+    }
 }
 
 /// The result of a scan.
@@ -218,29 +226,18 @@ pub fn scan_inputs(
         ))
     });
     let cache = opened.as_ref();
-    let run = || -> Vec<FileResult> {
-        // Path order. Largest-files-first (sorting by size, then `par_iter` over that order)
-        // was measured 2x slower in wall time on django (parse floor 1.85 s -> 3.62 s on
-        // 2 threads): rayon splits the range in halves, so one thread got all the big files.
-        inputs
-            .par_iter()
-            .map(|input| scan_one(input, analyzer, settings, cache))
-            .collect()
-    };
+    let scan = |input: &Input| scan_one(input, analyzer, settings, cache);
     // One file (on-save, a one-file commit): no pool; its threads and their malloc arenas
     // cost page faults for nothing.
     let results = if inputs.len() < 2 {
-        inputs
-            .iter()
-            .map(|input| scan_one(input, analyzer, settings, cache))
-            .collect()
+        inputs.iter().map(scan).collect()
     } else {
         match rayon::ThreadPoolBuilder::new()
             .num_threads(settings.threads)
             .build()
         {
-            Ok(pool) => pool.install(run),
-            Err(_) => run(),
+            Ok(pool) => largest_first(&pool, &inputs, scan),
+            Err(_) => inputs.iter().map(scan).collect(),
         }
     };
     let mut report = ScanReport::default();
@@ -279,6 +276,46 @@ fn note(level: NoteLevel, kind: NoteKind, path: &str, message: String) -> Note {
         path: Some(path.to_owned()),
         message,
     }
+}
+
+/// Runs `scan` over `inputs` on every thread of `pool`, each thread taking the next file
+/// whenever it is free; the results in input order. The large files go first, largest first
+/// (a file is large at a fiftieth of a thread's share of the bytes), then the others in input
+/// (path) order: the files still running when the others are done are small, so no thread
+/// waits long at the end, and neighbouring files, alike in what they hold, run close in time.
+/// (rayon's `par_iter` hands each thread a contiguous half of the list and splits it further
+/// only on a steal: on webpack one thread finished 150-200 ms before the other, a fifth of
+/// the run, holding one of the large generated parsers. Sorting every file by size instead
+/// cost django 4 % more CPU time than this order.)
+fn largest_first(
+    pool: &rayon::ThreadPool,
+    inputs: &[Input],
+    scan: impl Fn(&Input) -> FileResult + Sync,
+) -> Vec<FileResult> {
+    let sizes: Vec<u64> = pool.install(|| inputs.par_iter().map(Input::size).collect());
+    let threads = pool.current_num_threads().max(1) as u64;
+    let large = sizes.iter().sum::<u64>() / threads / 50;
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i].max(large)));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = pool.broadcast(|_| {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&i) = order.get(k) else { break };
+            if let Some(input) = inputs.get(i) {
+                done.push((i, scan(input)));
+            }
+        }
+        done
+    });
+    let mut slots: Vec<Option<FileResult>> = (0..inputs.len()).map(|_| None).collect();
+    for (i, r) in done.into_iter().flatten() {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(r);
+        }
+    }
+    slots.into_iter().flatten().collect()
 }
 
 fn scan_one(
@@ -625,5 +662,67 @@ mod tests {
         let mut s = format!("t = \"{}", &secret[..12]);
         redact_cut_edges(&mut s, &[secret]);
         assert!(s.contains(&secret[..12]));
+    }
+
+    /// A result holding one note, naming the input.
+    fn noted(input: &Input) -> FileResult {
+        let mut cx = FileContext::default();
+        let kind = NoteKind::Binary;
+        cx.notes
+            .push(note(NoteLevel::Note, kind, input.rel(), String::new()));
+        FileResult { scanned: true, cx }
+    }
+
+    fn memory(rel: &str, len: usize) -> Input {
+        Input::Memory {
+            rel: rel.to_owned(),
+            bytes: vec![b'x'; len],
+            language: None,
+        }
+    }
+
+    #[test]
+    fn large_files_go_first_then_the_rest_in_order_and_results_keep_input_order() {
+        // Sizes: 1 000 bytes in all, on one thread a file is large from 20 bytes.
+        let sizes = [10, 300, 5, 12, 600, 25, 48];
+        let inputs: Vec<Input> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| memory(&format!("f{i}"), n))
+            .collect();
+        let started = std::sync::Mutex::new(Vec::new());
+        let scan = |input: &Input| {
+            if let Ok(mut s) = started.lock() {
+                s.push(input.rel().to_owned());
+            }
+            noted(input)
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let results = largest_first(&one, &inputs, scan);
+        let order = started.into_inner().unwrap();
+        assert_eq!(order, ["f4", "f1", "f6", "f5", "f0", "f2", "f3"]);
+        let paths: Vec<_> = results
+            .iter()
+            .map(|r| r.cx.notes[0].path.clone().unwrap())
+            .collect();
+        assert_eq!(paths, ["f0", "f1", "f2", "f3", "f4", "f5", "f6"]);
+        // On several threads every file is scanned once, the results still in input order.
+        let many: Vec<Input> = (0..200)
+            .map(|i| memory(&format!("g{i:03}"), i % 17))
+            .collect();
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let results = largest_first(&two, &many, noted);
+        let paths: Vec<_> = results
+            .iter()
+            .map(|r| r.cx.notes[0].path.clone().unwrap())
+            .collect();
+        let expected: Vec<String> = (0..200).map(|i| format!("g{i:03}")).collect();
+        assert_eq!(paths, expected);
     }
 }
