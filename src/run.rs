@@ -342,7 +342,9 @@ fn scan(a: ScanArgs) -> Result<u8> {
     }
     // The process ends right after: freeing the compiled rules one allocation at a time is a
     // measurable share of a small run (3 M instructions), and the OS reclaims it all at once.
+    // The same for the trees parsed ahead (`Preparsed::keep`): 1.3 M for a 1 000-line file.
     std::mem::forget(rules);
+    std::mem::forget(settings);
     if report.errored() {
         return Ok(2);
     }

@@ -463,6 +463,9 @@ fn scan_bytes(
         analyzer.analyze(&file, &mut parse_tree, &mut local);
         set_current_rule("");
         crate::suppress::apply(&file, kept.as_ref(), &mut local, &settings.suppressions);
+        if let (Some(p), Some(tree)) = (&settings.preparsed, kept) {
+            p.keep(tree);
+        }
         local.notes.extend(parse_notes);
         local
     }));

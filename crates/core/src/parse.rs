@@ -221,6 +221,8 @@ mod tests {
 pub struct Preparsed {
     trees: std::sync::Mutex<Vec<(std::path::PathBuf, Language, String, ParseOutcome)>>,
     pending: std::sync::Mutex<Option<std::thread::JoinHandle<Preparsed>>>,
+    /// Trees the scan is done with ([`Preparsed::keep`]).
+    spent: std::sync::Mutex<Vec<tree_sitter::Tree>>,
 }
 
 impl std::fmt::Debug for Preparsed {
@@ -276,8 +278,17 @@ impl Preparsed {
     /// [`Preparsed::parse_bytes`]) will hand back, waited for on the first [`Preparsed::take`].
     pub fn pending(parsing: std::thread::JoinHandle<Preparsed>) -> Preparsed {
         Preparsed {
-            trees: std::sync::Mutex::default(),
             pending: std::sync::Mutex::new(Some(parsing)),
+            ..Preparsed::default()
+        }
+    }
+
+    /// Keeps `tree`, which the scan is done with, for as long as this lives: deleting a tree
+    /// visits every node (0.3-0.4 ms for a 1 000-line file, after the rules ran), and the CLI
+    /// ends right after the report of a scan it parsed ahead, without dropping this.
+    pub fn keep(&self, tree: tree_sitter::Tree) {
+        if let Ok(mut spent) = self.spent.lock() {
+            spent.push(tree);
         }
     }
 
