@@ -35,7 +35,9 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use crate::gate::{Gate, GateBuilder, Mode};
 
@@ -173,28 +175,31 @@ impl SecretRuleSet {
         sources: &[(P, T)],
         examples: bool,
     ) -> Result<Self, SecretRuleError> {
-        let mut rules: Vec<SecretRule> = Vec::new();
-        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut rules: Vec<SecretRule> = Vec::with_capacity(256);
+        // Rule id -> index in `rules` (sized for the built-in catalogue: no rehashing).
+        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+        seen.reserve(256);
         for (file, text) in sources {
             let (file, text) = (file.as_ref(), text.as_ref());
             // Built-in rule files are validated by the test suite: their regexes compile lazily.
             let eager = !crate::is_builtin_source(file, text);
             let (raws, with_examples) = model::parse_file(file, text, examples)?;
             for raw in raws {
-                if let Some(first) = seen.get(&raw.id) {
+                if let Some(&first) = seen.get(&raw.id) {
                     return Err(SecretRuleError::DuplicateId {
                         file: file.to_owned(),
                         rule: raw.id.clone(),
-                        first: first.clone(),
+                        first: rules.get(first).map(|r| r.file.clone()).unwrap_or_default(),
                     });
                 }
-                seen.insert(raw.id.clone(), file.to_owned());
+                seen.insert(raw.id.clone(), rules.len());
                 rules.push(model::compile_rule(file, raw, eager, with_examples)?);
             }
         }
         let mut patterns: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: FxHashMap<String, usize> = FxHashMap::default();
+        index.reserve(512);
         for (i, rule) in rules.iter().enumerate() {
             for keyword in &rule.keywords {
                 let key = keyword.to_ascii_lowercase();
