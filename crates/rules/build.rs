@@ -41,9 +41,9 @@ fn main() {
     files.sort_by_key(|f| f.to_string_lossy().replace('\\', "/"));
     // Each file also goes in as JSON: serde_json reads the whole catalogue several times faster
     // than the TOML parser, and every run loads it. A secret rule's JSON has no `tp`/`fp`
-    // examples: a scan does not use them (a third of the secret rules' bytes); whoever runs
-    // them reads the TOML text. A file that is not valid TOML gets no JSON;
-    // it then loads from its TOML text and fails there with the TOML parser's message.
+    // examples: a scan does not use them (a third of the secret rules' bytes), and whoever runs
+    // them reads the TOML text. A file that is not valid TOML gets no JSON; it then loads from
+    // its TOML text and fails there with the TOML parser's message.
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
     let json_dir = out_dir.join("json");
     if let Err(e) = std::fs::create_dir_all(&json_dir) {
