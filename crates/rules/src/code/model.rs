@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::fields::FieldExt;
-use tree_sitter::{Node, Tree};
+use tree_sitter::{Node, Tree, TreeCursor};
 use vigil_core::lang::Family;
 
 use crate::model::{Kind, Lit};
@@ -288,46 +288,37 @@ pub(crate) fn call_function(node: Node<'_>) -> Option<Node<'_>> {
     }
 }
 
-/// A node of the model's walk and the next of its named children to visit.
-enum Frame<'t> {
-    Few(Node<'t>, usize, usize),
-    Many(Node<'t>, std::vec::IntoIter<Node<'t>>),
+/// A node of the model's walk: its named children are `kids[next..end]` of the walk's shared
+/// list (from `start` when they were listed).
+struct Frame<'t> {
+    node: Node<'t>,
+    start: usize,
+    next: usize,
+    end: usize,
 }
 
-/// Above this many named children, a node's children are listed once with a cursor.
+/// Above this many named children, a node's children are listed with a cursor.
 const FEW_CHILDREN: usize = 16;
 
-impl<'t> Frame<'t> {
-    fn new(node: Node<'t>) -> Self {
-        let n = node.named_child_count();
-        if n <= FEW_CHILDREN {
-            Frame::Few(node, 0, n)
-        } else {
-            let mut c = node.walk();
-            let kids: Vec<Node<'t>> = node.named_children(&mut c).collect();
-            Frame::Many(node, kids.into_iter())
-        }
+/// Appends the named children of `node` to `kids`. `Node::named_child(i)` scans the children
+/// from the first, so a node with many children has them listed with a cursor instead.
+fn list_named_children<'t>(node: Node<'t>, cursor: &mut TreeCursor<'t>, kids: &mut Vec<Node<'t>>) {
+    let n = node.named_child_count();
+    if n <= FEW_CHILDREN {
+        kids.extend((0..n).filter_map(|i| node.named_child(i)));
+        return;
     }
-
-    fn node(&self) -> Node<'t> {
-        match self {
-            Frame::Few(node, ..) | Frame::Many(node, _) => *node,
-        }
+    cursor.reset(node);
+    if !cursor.goto_first_child() {
+        return;
     }
-
-    fn next(&mut self) -> Option<Node<'t>> {
-        match self {
-            Frame::Few(node, i, n) => {
-                while *i < *n {
-                    let k = node.named_child(*i);
-                    *i += 1;
-                    if k.is_some() {
-                        return k;
-                    }
-                }
-                None
-            }
-            Frame::Many(_, kids) => kids.next(),
+    loop {
+        let n = cursor.node();
+        if n.is_named() {
+            kids.push(n);
+        }
+        if !cursor.goto_next_sibling() {
+            break;
         }
     }
 }
@@ -412,32 +403,47 @@ impl<'t> Model<'t> {
             (skip, opened)
         };
         // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,
-        // and stepping through them with a cursor costs hundreds of instructions each.
-        // `named_child(i)` scans the children from the first, so a node with many children
-        // has them listed once, with a cursor.
+        // and stepping through them with a cursor costs hundreds of instructions each. The
+        // children of the nodes being visited are listed in one buffer for the whole walk (a
+        // list of its own per node made large allocations, which cost glibc's allocator a
+        // sweep of its free lists each).
         let root = tree.root_node();
         enter(&mut m, root);
-        let mut walk: Vec<Frame<'t>> = vec![Frame::new(root)];
+        let mut cursor = root.walk();
+        let mut kids: Vec<Node<'t>> = Vec::with_capacity(256);
+        list_named_children(root, &mut cursor, &mut kids);
+        let mut walk: Vec<Frame<'t>> = vec![Frame {
+            node: root,
+            start: 0,
+            next: 0,
+            end: kids.len(),
+        }];
         while let Some(top) = walk.last_mut() {
-            let Some(child) = top.next() else {
+            let Some(&child) = kids.get(top.next).filter(|_| top.next < top.end) else {
+                kids.truncate(top.start);
                 walk.pop();
                 continue;
             };
+            top.next += 1;
             let (skip, opened) = enter(&mut m, child);
             if let Some(s) = opened {
                 // The opener's ancestors, as the walk has them (few nodes open a scope).
                 let n = walk.len();
-                let up = [1, 2, 3].map(|k| n.checked_sub(k).map(|i| walk[i].node()));
+                let up = [1, 2, 3].map(|k| n.checked_sub(k).map(|i| walk[i].node));
                 if let Some(scope) = m.scopes.get_mut(s) {
                     scope.up = up;
                 }
             }
-            if !skip {
-                let frame = Frame::new(child);
-                // A leaf's frame would be popped at once.
-                if !matches!(frame, Frame::Few(_, _, 0)) {
-                    walk.push(frame);
-                }
+            // A leaf's frame would be popped at once.
+            if !skip && child.named_child_count() > 0 {
+                let start = kids.len();
+                list_named_children(child, &mut cursor, &mut kids);
+                walk.push(Frame {
+                    node: child,
+                    start,
+                    next: start,
+                    end: kids.len(),
+                });
             }
         }
         m
