@@ -404,9 +404,8 @@ impl<'t> Model<'t> {
         };
         // Pre-order over the named nodes: no rule and no pattern starts at an anonymous token,
         // and stepping through them with a cursor costs hundreds of instructions each. The
-        // children of the nodes being visited are listed in one buffer for the whole walk (a
-        // list of its own per node made large allocations, which cost glibc's allocator a
-        // sweep of its free lists each).
+        // children of the nodes being visited are listed in one buffer for the whole walk: no
+        // allocation per node.
         let root = tree.root_node();
         enter(&mut m, root);
         let mut cursor = root.walk();
