@@ -290,15 +290,23 @@ pub(crate) fn lowercase_dfa<S: AsRef<[u8]>>(strings: &[S]) -> Option<DFA> {
 /// instructions on the webpack sample.)
 #[inline(always)]
 pub(crate) fn each_lowered_match(dfa: &DFA, bytes: &[u8], hit: impl FnMut(usize, usize)) {
-    each_lowered_match_from(dfa, bytes, TWO_STREAMS_FROM, hit);
+    each_lowered_match_in(dfa, bytes, TWO_STREAMS_FROM, BLOCK, hit);
 }
 
-/// [`each_lowered_match`], with two walks from `two_streams_from` bytes.
+/// Texts from this long are searched by [`each_lowered_match`] in two interleaved walks.
+const TWO_STREAMS_FROM: usize = 4096;
+
+/// The two walks go through a long text a block of this many bytes at a time: the second
+/// walk's matches wait for the first's, and a block bounds how many wait.
+const BLOCK: usize = 1 << 16;
+
+/// [`each_lowered_match`], with two walks from `two_streams_from` bytes, by blocks of `block`.
 #[inline(always)]
-fn each_lowered_match_from(
+fn each_lowered_match_in(
     dfa: &DFA,
     bytes: &[u8],
     two_streams_from: usize,
+    block: usize,
     mut hit: impl FnMut(usize, usize),
 ) {
     let Ok(start) = dfa.start_state(Anchored::No) else {
@@ -306,7 +314,8 @@ fn each_lowered_match_from(
     };
     let step = |sid, b: u8| dfa.next_state(Anchored::No, sid, LOWER[usize::from(b)]);
     let overlap = dfa.max_pattern_len().saturating_sub(1);
-    if bytes.len() < two_streams_from || bytes.len() / 4 < overlap {
+    let block = block.max(4 * overlap).max(2);
+    if bytes.len() < two_streams_from || bytes.len() < 4 * overlap {
         let mut sid = start;
         for (i, &b) in bytes.iter().enumerate() {
             sid = step(sid, b);
@@ -318,53 +327,63 @@ fn each_lowered_match_from(
         }
         return;
     }
-    // Two walks in step, over the first half and over the second (from `overlap` bytes
-    // before it, so that the second sees every string ending in its half whole): each step
-    // waits on the table load of the step before, and two independent walks overlap those
-    // waits. The second half's matches are kept and reported after the first half's, in
-    // the order one walk would have reported them.
-    let mid = bytes.len() / 2;
-    let (front, back) = (&bytes[..mid], &bytes[mid - overlap..]);
+    // Each block is split in two halves walked in step: each DFA step waits on the table load
+    // of the step before, and two independent walks overlap those waits. A walk starts afresh
+    // `overlap` bytes before its half (it then sees whole every string that ends in its half)
+    // and reports only the strings that end in its half. The second half's matches are kept
+    // and reported after the first half's: the order of one walk over the text.
     let mut later: Vec<(usize, usize)> = Vec::new();
-    let (mut a, mut b) = (start, start);
-    for (i, (&x, &y)) in front.iter().zip(back).enumerate() {
-        a = step(a, x);
-        b = step(b, y);
-        if dfa.is_special(a) && dfa.is_match(a) {
-            for k in 0..dfa.match_len(a) {
-                hit(dfa.match_pattern(a, k).as_usize(), i + 1);
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + block).min(bytes.len());
+        let mid = at + (end - at) / 2;
+        let (a0, b0) = (at.saturating_sub(overlap), mid - overlap.min(mid));
+        let (front, back) = (&bytes[a0..mid], &bytes[b0..end]);
+        let (mut a, mut b) = (start, start);
+        let n = front.len().min(back.len());
+        for (i, (&x, &y)) in front.iter().zip(back).enumerate() {
+            a = step(a, x);
+            b = step(b, y);
+            if dfa.is_special(a) && dfa.is_match(a) && a0 + i + 1 > at {
+                for k in 0..dfa.match_len(a) {
+                    hit(dfa.match_pattern(a, k).as_usize(), a0 + i + 1);
+                }
+            }
+            if dfa.is_special(b) && dfa.is_match(b) && b0 + i + 1 > mid {
+                keep(dfa, b, b0 + i + 1, &mut later);
             }
         }
-        if dfa.is_special(b) && dfa.is_match(b) {
-            keep_back(dfa, b, mid - overlap + i + 1, mid, &mut later);
+        // The longer of the two parts, finished alone.
+        for (i, &x) in front.iter().enumerate().skip(n) {
+            a = step(a, x);
+            if dfa.is_special(a) && dfa.is_match(a) && a0 + i + 1 > at {
+                for k in 0..dfa.match_len(a) {
+                    hit(dfa.match_pattern(a, k).as_usize(), a0 + i + 1);
+                }
+            }
         }
-    }
-    for (i, &y) in back.iter().enumerate().skip(mid) {
-        b = step(b, y);
-        if dfa.is_special(b) && dfa.is_match(b) {
-            keep_back(dfa, b, mid - overlap + i + 1, mid, &mut later);
+        for (i, &y) in back.iter().enumerate().skip(n) {
+            b = step(b, y);
+            if dfa.is_special(b) && dfa.is_match(b) && b0 + i + 1 > mid {
+                keep(dfa, b, b0 + i + 1, &mut later);
+            }
         }
-    }
-    for (p, end) in later {
-        hit(p, end);
+        for (p, e) in later.drain(..) {
+            hit(p, e);
+        }
+        at = end;
     }
 }
 
-/// Texts from this long are searched by [`each_lowered_match`] in two interleaved walks.
-const TWO_STREAMS_FROM: usize = 4096;
-
-/// Keeps the matches of match state `sid` at `end` if they end past `mid`.
-fn keep_back(
+/// Keeps the matches of match state `sid`, ending at `end`.
+fn keep(
     dfa: &DFA,
     sid: aho_corasick::automaton::StateID,
     end: usize,
-    mid: usize,
     out: &mut Vec<(usize, usize)>,
 ) {
-    if end > mid {
-        for k in 0..dfa.match_len(sid) {
-            out.push((dfa.match_pattern(sid, k).as_usize(), end));
-        }
+    for k in 0..dfa.match_len(sid) {
+        out.push((dfa.match_pattern(sid, k).as_usize(), end));
     }
 }
 
@@ -599,7 +618,7 @@ mod tests {
     fn two_interleaved_walks_report_what_one_walk_does() {
         let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         let alphabet = b"abAB.x\n";
-        for round in 0..300 {
+        for round in 0..600 {
             let strings: Vec<Vec<u8>> = (0..1 + next(8))
                 .map(|_| {
                     (0..1 + next(7))
@@ -613,10 +632,17 @@ mod tests {
             let text: Vec<u8> = (0..next(300))
                 .map(|_| alphabet[next(alphabet.len())])
                 .collect();
-            let (mut one, mut two) = (Vec::new(), Vec::new());
-            each_lowered_match_from(&dfa, &text, usize::MAX, |p, end| one.push((p, end)));
-            each_lowered_match_from(&dfa, &text, 0, |p, end| two.push((p, end)));
-            assert_eq!(one, two, "round {round}: {strings:?} in {text:?}");
+            let mut one = Vec::new();
+            each_lowered_match_in(&dfa, &text, usize::MAX, BLOCK, |p, end| one.push((p, end)));
+            // Blocks shorter than the text (down to their least), and one for all of it.
+            for block in [0, 1 + next(40), 1 + next(300), BLOCK] {
+                let mut two = Vec::new();
+                each_lowered_match_in(&dfa, &text, 0, block, |p, end| two.push((p, end)));
+                assert_eq!(
+                    one, two,
+                    "round {round}, block {block}: {strings:?} in {text:?}"
+                );
+            }
         }
     }
 
