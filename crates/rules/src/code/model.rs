@@ -308,19 +308,7 @@ fn list_named_children<'t>(node: Node<'t>, cursor: &mut TreeCursor<'t>, kids: &m
         kids.extend((0..n).filter_map(|i| node.named_child(i)));
         return;
     }
-    cursor.reset(node);
-    if !cursor.goto_first_child() {
-        return;
-    }
-    loop {
-        let n = cursor.node();
-        if n.is_named() {
-            kids.push(n);
-        }
-        if !cursor.goto_next_sibling() {
-            break;
-        }
-    }
+    kids.extend(node.named_children(cursor));
 }
 
 impl<'t> Model<'t> {
